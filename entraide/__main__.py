@@ -1,0 +1,5 @@
+"""Allow `python -m entraide`."""
+
+from entraide.cli import main
+
+main()

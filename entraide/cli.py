@@ -1,0 +1,220 @@
+"""The `entraide` command: serve, worker, migrate, and the operator's user and group commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import signal
+import sys
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from server import migrate
+from server.config import SETTINGS, Config, ConfigError, load_config
+from server.db import Pool, create_pool, database_url
+from server.errors import DomainError, Invalid
+from server.services import accounts, groups
+from server.storage import accounts as account_store
+
+
+def _settings_epilog() -> str:
+    lines = ["environment:"]
+    for s in SETTINGS:
+        lines.append(f"  {s.name}\n      {s.help}\n      default: {s.default}")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="entraide",
+        description="Entraide: a federated home for mutual-support groups.",
+        epilog=_settings_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help,
+            description=help,
+            epilog=_settings_epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    serve = add("serve", "Serve the web pages and ActivityPub endpoints (with one worker).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not run the in-process delivery worker"
+    )
+    add("worker", "Run a background worker (deliveries and other jobs).")
+    add("migrate", "Apply pending database migrations (safe to run again).")
+
+    user = add("user", "Manage accounts.")
+    user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    create_user = user_commands.add_parser(
+        "create", help="Create an account.", description="Create an account."
+    )
+    create_user.add_argument("username")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--admin", action="store_true", help="make it an administrator")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+
+    group = add("group", "Manage groups.")
+    group_commands = group.add_subparsers(dest="group_command", required=True, metavar="ACTION")
+    create_group = group_commands.add_parser(
+        "create", help="Create a group.", description="Create a group."
+    )
+    create_group.add_argument("slug")
+    create_group.add_argument("--name", required=True)
+    create_group.add_argument("--owner", required=True, help="username of the first owner")
+    create_group.add_argument("--visibility", choices=("public", "members"), default="public")
+    create_group.add_argument("--join", choices=("open", "approval", "invite"), default="open")
+    return parser
+
+
+def fail(message: str, code: int = 1) -> None:
+    print(f"entraide: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+async def _with_pool(config: Config, work: Callable[[Pool], Awaitable[Any]]) -> Any:
+    url = await asyncio.to_thread(database_url, config)
+    pool = await create_pool(url, min_size=1, max_size=4)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+async def _require_migrated(pool: Pool) -> None:
+    async with pool.acquire() as conn:
+        pending = await migrate.list_pending(conn)
+    if pending:
+        fail(f"{len(pending)} pending migration(s): run `entraide migrate` first")
+
+
+async def _migrate(pool: Pool) -> None:
+    async with pool.acquire() as conn:
+        done = await migrate.apply_migrations(conn)
+    print(f"applied {len(done)} migration(s)" if done else "database is up to date")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != password:
+        fail("the two passwords differ")
+    return password
+
+
+def _serve(config: Config, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from entraide.app import build_app
+
+    url = database_url(config)
+    asyncio.run(_with_pool(config, _require_migrated))
+    print(f"Entraide is serving {config.base_url} on http://{args.host}:{args.port}/")
+    print("Create the first admin with: entraide user create NAME --email EMAIL --admin")
+    app = build_app(config, with_worker=not args.no_worker, db_url=url)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+
+
+def _worker(config: Config) -> None:
+    from federation.jobs import job_handlers
+    from server.worker import run_worker
+
+    async def work(pool: Pool) -> None:
+        await _require_migrated(pool)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print("worker started")
+        await run_worker(pool, job_handlers(pool, config), stop)
+
+    asyncio.run(_with_pool(config, work))
+
+
+def _create_user(config: Config, args: argparse.Namespace) -> None:
+    password = _read_password(args.password_stdin)
+
+    async def work(pool: Pool) -> None:
+        await _require_migrated(pool)
+        account = await accounts.register_account(
+            pool,
+            config,
+            username=args.username,
+            email=args.email,
+            password=password,
+            is_admin=args.admin,
+            by_operator=True,
+        )
+        role = "administrator" if account.is_admin else "account"
+        print(f"created {role} @{account.username}@{config.host}")
+
+    asyncio.run(_with_pool(config, work))
+
+
+def _create_group(config: Config, args: argparse.Namespace) -> None:
+    async def work(pool: Pool) -> None:
+        await _require_migrated(pool)
+        async with pool.acquire() as conn:
+            owner = await account_store.find_account_by_username(conn, args.owner)
+        if owner is None:
+            fail(f"no account named {args.owner!r}")
+        assert owner is not None
+        group = await groups.create_group(
+            pool,
+            config,
+            owner,
+            slug=args.slug,
+            name=args.name,
+            visibility=args.visibility,
+            join_policy=args.join,
+        )
+        print(f"created group @{group.slug}@{config.host}: {config.base_url}/groups/{group.slug}")
+
+    asyncio.run(_with_pool(config, work))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # pgserver narrates every pg_ctl call at INFO; operators need only its warnings.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module="platformdirs")
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        fail(str(exc), code=2)
+    try:
+        if args.command == "serve":
+            _serve(config, args)
+        elif args.command == "worker":
+            _worker(config)
+        elif args.command == "migrate":
+            asyncio.run(_with_pool(config, _migrate))
+        elif args.command == "user":
+            _create_user(config, args)
+        elif args.command == "group":
+            _create_group(config, args)
+    except Invalid as exc:
+        fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()))
+    except DomainError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Settings read from the environment, validated once at start.
+
+Every setting is listed in SETTINGS; the README table and `entraide --help` are built from it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REGISTRATION_MODES = ("open", "approval", "closed")
+LANGUAGES = ("en", "fr")
+
+
+class ConfigError(Exception):
+    """A setting has a value the instance cannot start with; the message names it."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        "(unset: embedded PostgreSQL in the data folder)",
+        "PostgreSQL connection URL (postgresql://user:pass@host/db), PostgreSQL 14 or later.",
+    ),
+    Setting(
+        "ENTRAIDE_URL",
+        "http://127.0.0.1:8000",
+        "Public origin of the instance, e.g. https://entraide.example; "
+        "plain http only for loopback addresses.",
+    ),
+    Setting(
+        "ENTRAIDE_DATA_DIR",
+        "./data",
+        "Folder for the embedded PostgreSQL, uploads and the generated secret key.",
+    ),
+    Setting(
+        "ENTRAIDE_SECRET_KEY",
+        "(generated once into DATA_DIR/secret_key, mode 600)",
+        "Secret used to sign CSRF tokens; at least 32 characters.",
+    ),
+    Setting(
+        "ENTRAIDE_REGISTRATIONS",
+        "open",
+        "Who may sign up: open, approval (an admin approves each account) or closed.",
+    ),
+    Setting(
+        "ENTRAIDE_LANGUAGE",
+        "fr",
+        "Default interface language when neither the account nor the browser chooses: fr or en.",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str | None
+    base_url: str
+    data_dir: Path
+    secret_key: str
+    registrations: str
+    language: str
+
+    @property
+    def host(self) -> str:
+        """Return the host[:port] part of the public URL, as used in handles."""
+        return urlsplit(self.base_url).netloc
+
+    @property
+    def secure(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_base_url(value: str) -> str:
+    """Validate ENTRAIDE_URL and return it without a trailing slash."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("ENTRAIDE_URL must be an origin such as https://entraide.example")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("ENTRAIDE_URL must be an origin without path, query or fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError("ENTRAIDE_URL must use https (plain http only for loopback addresses)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _load_secret(env: Mapping[str, str], data_dir: Path) -> str:
+    value = env.get("ENTRAIDE_SECRET_KEY")
+    if value is not None:
+        if len(value) < 32:
+            raise ConfigError("ENTRAIDE_SECRET_KEY must be at least 32 characters long")
+        return value
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting side by side must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(value)
+    return value
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the settings; raise ConfigError naming the first bad one."""
+    env = os.environ if env is None else env
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None and urlsplit(database_url).scheme not in (
+        "postgres",
+        "postgresql",
+    ):
+        raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+    base_url = parse_base_url(env.get("ENTRAIDE_URL", "http://127.0.0.1:8000"))
+    registrations = env.get("ENTRAIDE_REGISTRATIONS", "open")
+    if registrations not in REGISTRATION_MODES:
+        raise ConfigError("ENTRAIDE_REGISTRATIONS must be one of: open, approval, closed")
+    language = env.get("ENTRAIDE_LANGUAGE", "fr")
+    if language not in LANGUAGES:
+        raise ConfigError("ENTRAIDE_LANGUAGE must be one of: fr, en")
+    data_dir = Path(env.get("ENTRAIDE_DATA_DIR", "./data")).resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise ConfigError("ENTRAIDE_DATA_DIR must be a folder")
+    secret_key = _load_secret(env, data_dir)
+    return Config(
+        database_url=database_url,
+        base_url=base_url,
+        data_dir=data_dir,
+        secret_key=secret_key,
+        registrations=registrations,
+        language=language,
+    )

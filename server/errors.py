@@ -1,0 +1,45 @@
+"""The domain errors: each carries a message safe to show a person or a peer.
+
+Messages are English sentences; the web layer translates them. Statuses are mapped in one place
+(`STATUS`), used by both the web pages and the ActivityPub endpoints.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of the family; `message` is shown to the client as is (after translation)."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class RateLimited(DomainError):
+    status = 429
+
+
+class Invalid(DomainError):
+    """Bad input; `fields` maps a form field to the message shown next to it."""
+
+    status = 422
+
+    def __init__(
+        self, fields: dict[str, str], message: str = "Please correct the errors below."
+    ) -> None:
+        super().__init__(message)
+        self.fields = fields

@@ -1,0 +1,200 @@
+"""Accounts: sign-up per the registration mode, login with rate limits, passwords, profiles."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from server import validation as v
+from server.config import LANGUAGES, Config
+from server.db import Pool
+from server.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from server.keys import generate_key_pair
+from server.models import Account
+from server.passwords import hash_password, verify_password
+from server.sanitize import render_text
+from server.storage import accounts as store
+from server.storage import sessions as session_store
+
+# Failed logins tolerated within the window, per account and per address.
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+# Compared against when the username is unknown, so a miss costs as much time as a hit.
+_DUMMY_HASH = hash_password("entraide-timing-equaliser")
+
+
+async def register_account(
+    db: Pool,
+    config: Config,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    is_admin: bool = False,
+    by_operator: bool = False,
+) -> Account:
+    """Create an account; the registration mode applies unless an operator creates it."""
+    if not by_operator and config.registrations == "closed":
+        raise Forbidden("Registrations are closed on this instance.")
+    username = username.strip().lower()
+    email = email.strip()
+    errors = v.collect(
+        username=v.check_name(username),
+        email=v.check_email(email),
+        password=v.check_password(password),
+    )
+    if errors:
+        raise Invalid(errors)
+    status = "pending" if config.registrations == "approval" and not by_operator else "active"
+    # Hashing and key generation are CPU-bound: keep them off the event loop.
+    password_hash = await asyncio.to_thread(hash_password, password)
+    private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
+    async with db.acquire() as conn, conn.transaction():
+        if await store.name_taken(conn, username):
+            raise Invalid({"username": "This name is already taken."})
+        if await store.email_taken(conn, email):
+            raise Invalid({"email": "This e-mail address is already used."})
+        account_id = await store.insert_account(
+            conn,
+            username=username,
+            email=email,
+            password_hash=password_hash,
+            is_admin=is_admin,
+            status=status,
+            private_key_pem=private_pem,
+            public_key_pem=public_pem,
+        )
+        account = await store.get_account(conn, account_id)
+    assert account is not None
+    return account
+
+
+async def authenticate(db: Pool, *, username: str, password: str, address: str) -> Account:
+    """Return the account if the password is right; count and limit failures."""
+    username = username.strip().lower()[:64]
+    since = datetime.now(UTC) - LOGIN_WINDOW
+    async with db.acquire() as conn:
+        by_name, by_address = await session_store.count_recent_login_attempts(
+            conn, username=username, address=address, since=since
+        )
+        if by_name >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+            raise RateLimited("Too many failed attempts. Try again in 15 minutes.")
+        account = await store.find_account_by_username(conn, username)
+        stored = await store.get_password_hash(conn, account.id) if account else None
+    ok = await asyncio.to_thread(verify_password, password, stored or _DUMMY_HASH)
+    if account is None or not ok:
+        async with db.acquire() as conn:
+            await session_store.insert_login_attempt(conn, username, address)
+        raise Invalid({"password": "Wrong username or password."})
+    if account.status == "pending":
+        raise Forbidden("Your account is waiting for approval by an administrator.")
+    if account.status == "disabled":
+        raise Forbidden("This account is disabled.")
+    async with db.acquire() as conn:
+        await session_store.delete_login_attempts(conn, username)
+    return account
+
+
+async def change_password(db: Pool, account: Account, *, current: str, new: str) -> None:
+    """Change one's own password; every other session is closed."""
+    async with db.acquire() as conn:
+        stored = await store.get_password_hash(conn, account.id)
+    if stored is None or not await asyncio.to_thread(verify_password, current, stored):
+        raise Invalid({"current_password": "Wrong password."})
+    error = v.check_password(new)
+    if error:
+        raise Invalid({"new_password": error})
+    new_hash = await asyncio.to_thread(hash_password, new)
+    async with db.acquire() as conn, conn.transaction():
+        await store.update_password_hash(conn, account.id, new_hash)
+        await session_store.delete_account_sessions(conn, account.id)
+
+
+async def reset_password(db: Pool, admin: Account, *, username: str, new: str) -> None:
+    """Let an admin set a new password for someone; their sessions are closed."""
+    if not admin.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    error = v.check_password(new)
+    if error:
+        raise Invalid({"new_password": error})
+    new_hash = await asyncio.to_thread(hash_password, new)
+    async with db.acquire() as conn, conn.transaction():
+        account = await store.find_account_by_username(conn, username)
+        if account is None:
+            raise NotFound("No such account.")
+        await store.update_password_hash(conn, account.id, new_hash)
+        await session_store.delete_account_sessions(conn, account.id)
+
+
+async def approve_account(db: Pool, admin: Account, account_id: int) -> None:
+    """Let an admin approve a pending registration."""
+    if not admin.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    async with db.acquire() as conn:
+        account = await store.get_account(conn, account_id)
+        if account is None:
+            raise NotFound("No such account.")
+        if account.status != "pending":
+            raise Conflict("This account is not waiting for approval.")
+        await store.update_status(conn, account_id, "active")
+
+
+async def reject_account(db: Pool, admin: Account, account_id: int) -> None:
+    """Let an admin turn down a pending registration; the account is disabled."""
+    if not admin.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    async with db.acquire() as conn:
+        account = await store.get_account(conn, account_id)
+        if account is None or account.status != "pending":
+            raise NotFound("No such account.")
+        await store.update_status(conn, account_id, "disabled")
+
+
+async def list_pending_accounts(db: Pool, admin: Account) -> list[Account]:
+    if not admin.is_admin:
+        raise Forbidden("Only administrators can do this.")
+    async with db.acquire() as conn:
+        return await store.list_accounts_by_status(conn, "pending")
+
+
+async def update_profile(
+    db: Pool,
+    account: Account,
+    *,
+    display_name: str,
+    summary: str,
+    language: str,
+    timezone: str,
+) -> Account:
+    """Change one's display name, bio, language and time zone."""
+    display_name = display_name.strip()
+    errors = v.collect(
+        display_name=v.check_text(display_name, max_length=v.MAX_DISPLAY_NAME),
+        summary=v.check_text(summary, max_length=v.MAX_SUMMARY),
+        language=None if language in ("", *LANGUAGES) else "Choose one of the options.",
+        timezone=v.check_timezone(timezone),
+    )
+    if errors:
+        raise Invalid(errors)
+    async with db.acquire() as conn:
+        await store.update_profile(
+            conn,
+            account.id,
+            display_name=display_name or account.username,
+            summary=summary,
+            summary_html=render_text(summary),
+            language=language or None,
+            timezone=timezone,
+        )
+        updated = await store.get_account(conn, account.id)
+    assert updated is not None
+    return updated
+
+
+async def get_account_by_username(db: Pool, username: str) -> Account:
+    async with db.acquire() as conn:
+        account = await store.find_account_by_username(conn, username)
+    if account is None or account.status != "active":
+        raise NotFound("This page does not exist.")
+    return account

@@ -1,0 +1,254 @@
+"""Groups: creation, settings, membership (join, request, approve, invite, leave), roles."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server import validation as v
+from server.config import Config
+from server.db import Connection, Pool
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.keys import generate_key_pair
+from server.models import Account, Group, Member
+from server.sanitize import render_text
+from server.storage import accounts as account_store
+from server.storage import groups as store
+
+VISIBILITIES = ("public", "members")
+JOIN_POLICIES = ("open", "approval", "invite")
+ROLES = ("owner", "moderator", "member")
+MAX_GROUP_NAME = 80
+
+
+def _check_settings(name: str, description: str, visibility: str, join_policy: str) -> None:
+    errors = v.collect(
+        name=v.check_text(name, max_length=MAX_GROUP_NAME, required=True),
+        description=v.check_text(description, max_length=v.MAX_SUMMARY),
+        visibility=v.check_choice(visibility, VISIBILITIES),
+        join_policy=v.check_choice(join_policy, JOIN_POLICIES),
+    )
+    if errors:
+        raise Invalid(errors)
+
+
+async def create_group(
+    db: Pool,
+    config: Config,
+    owner: Account,
+    *,
+    slug: str,
+    name: str,
+    description: str = "",
+    visibility: str = "public",
+    join_policy: str = "open",
+) -> Group:
+    """Create a group whose first owner is `owner`."""
+    slug = slug.strip().lower()
+    name = name.strip()
+    slug_error = v.check_name(slug)
+    if slug_error:
+        raise Invalid({"slug": slug_error})
+    _check_settings(name, description, visibility, join_policy)
+    private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
+    async with db.acquire() as conn, conn.transaction():
+        if await account_store.name_taken(conn, slug):
+            raise Invalid({"slug": "This name is already taken."})
+        group_id = await store.insert_group(
+            conn,
+            slug=slug,
+            name=name,
+            description=description,
+            description_html=render_text(description),
+            visibility=visibility,
+            join_policy=join_policy,
+            private_key_pem=private_pem,
+            public_key_pem=public_pem,
+        )
+        await store.insert_membership(conn, group_id, owner.id, role="owner", state="active")
+        group = await store.get_group(conn, group_id)
+    assert group is not None
+    return group
+
+
+async def update_group(
+    db: Pool,
+    actor: Account,
+    group: Group,
+    *,
+    name: str,
+    description: str,
+    visibility: str,
+    join_policy: str,
+) -> Group:
+    """Change a group's settings (moderators and owners)."""
+    name = name.strip()
+    async with db.acquire() as conn:
+        await _require_moderator(conn, group, actor)
+    _check_settings(name, description, visibility, join_policy)
+    async with db.acquire() as conn:
+        await store.update_group(
+            conn,
+            group.id,
+            name=name,
+            description=description,
+            description_html=render_text(description),
+            visibility=visibility,
+            join_policy=join_policy,
+        )
+        updated = await store.get_group(conn, group.id)
+    assert updated is not None
+    return updated
+
+
+async def get_group_by_slug(db: Pool, slug: str) -> Group:
+    async with db.acquire() as conn:
+        group = await store.find_group_by_slug(conn, slug)
+    if group is None:
+        raise NotFound("This page does not exist.")
+    return group
+
+
+async def list_groups(db: Pool) -> list[Group]:
+    async with db.acquire() as conn:
+        return await store.list_groups(conn)
+
+
+async def list_account_groups(db: Pool, account: Account) -> list[Group]:
+    async with db.acquire() as conn:
+        return await store.list_account_groups(conn, account.id)
+
+
+async def get_membership(db: Pool, group: Group, account: Account | None) -> Member | None:
+    """Return the account's membership in the group (any state), or None."""
+    if account is None:
+        return None
+    async with db.acquire() as conn:
+        return await store.get_membership(conn, group.id, account.id)
+
+
+def can_read(group: Group, membership: Member | None) -> bool:
+    """Members-only groups show their posts and members to active members alone."""
+    return group.visibility == "public" or (membership is not None and membership.state == "active")
+
+
+async def _require_moderator(conn: Connection, group: Group, actor: Account) -> Member:
+    member = await store.get_membership(conn, group.id, actor.id)
+    if member is None or not member.is_moderator:
+        raise Forbidden("Only the group's moderators can do this.")
+    return member
+
+
+async def join_group(db: Pool, group: Group, account: Account) -> Member:
+    """Join an open group, ask to join an approval group, or accept an invitation."""
+    async with db.acquire() as conn, conn.transaction():
+        current = await store.get_membership(conn, group.id, account.id)
+        if current is not None and current.state in ("active", "pending"):
+            raise Conflict("You already belong to this group or asked to join it.")
+        if current is not None and current.state == "invited":
+            await store.update_membership(conn, group.id, account.id, role="member", state="active")
+        elif group.join_policy == "open":
+            await store.insert_membership(conn, group.id, account.id, role="member", state="active")
+        elif group.join_policy == "approval":
+            await store.insert_membership(
+                conn, group.id, account.id, role="member", state="pending"
+            )
+        else:
+            raise Forbidden("This group can only be joined by invitation.")
+        member = await store.get_membership(conn, group.id, account.id)
+    assert member is not None
+    return member
+
+
+async def leave_group(db: Pool, group: Group, account: Account) -> None:
+    """Leave a group, withdraw a request or decline an invitation; the last owner stays."""
+    async with db.acquire() as conn, conn.transaction():
+        current = await store.get_membership(conn, group.id, account.id)
+        if current is None:
+            raise NotFound("You are not a member of this group.")
+        if current.role == "owner" and await store.count_owners(conn, group.id) <= 1:
+            raise Conflict("The last owner cannot leave: make someone else owner first.")
+        await store.delete_membership(conn, group.id, account.id)
+
+
+async def decide_request(
+    db: Pool, group: Group, moderator: Account, actor_id: int, *, approve: bool
+) -> None:
+    """Approve or reject a pending request to join."""
+    async with db.acquire() as conn, conn.transaction():
+        await _require_moderator(conn, group, moderator)
+        member = await store.get_membership(conn, group.id, actor_id)
+        if member is None or member.state != "pending":
+            raise NotFound("There is no such request.")
+        if approve:
+            await store.update_membership(conn, group.id, actor_id, role="member", state="active")
+        else:
+            await store.delete_membership(conn, group.id, actor_id)
+
+
+async def invite_member(db: Pool, group: Group, moderator: Account, username: str) -> None:
+    """Invite a local account by username; a pending request is approved at once."""
+    async with db.acquire() as conn, conn.transaction():
+        await _require_moderator(conn, group, moderator)
+        invitee = await account_store.find_account_by_username(conn, username.strip().lower())
+        if invitee is None or invitee.status != "active":
+            raise Invalid({"username": "No such account on this instance."})
+        current = await store.get_membership(conn, group.id, invitee.id)
+        if current is not None and current.state == "pending":
+            await store.update_membership(conn, group.id, invitee.id, role="member", state="active")
+        elif current is not None:
+            raise Invalid({"username": "This person is already a member or invited."})
+        else:
+            await store.insert_membership(
+                conn, group.id, invitee.id, role="member", state="invited"
+            )
+
+
+async def set_member_role(db: Pool, group: Group, owner: Account, actor_id: int, role: str) -> None:
+    """Let an owner make a member moderator or owner, or step someone back."""
+    if role not in ROLES:
+        raise Invalid({"role": "Choose one of the options."})
+    async with db.acquire() as conn, conn.transaction():
+        me = await store.get_membership(conn, group.id, owner.id)
+        if me is None or me.role != "owner" or me.state != "active":
+            raise Forbidden("Only the group's owners can change roles.")
+        member = await store.get_membership(conn, group.id, actor_id)
+        if member is None or member.state != "active":
+            raise NotFound("This person is not a member of the group.")
+        if (
+            member.role == "owner"
+            and role != "owner"
+            and await store.count_owners(conn, group.id) <= 1
+        ):
+            raise Conflict("The group needs at least one owner.")
+        await store.update_membership(conn, group.id, actor_id, role=role, state="active")
+
+
+async def remove_member(db: Pool, group: Group, moderator: Account, actor_id: int) -> None:
+    """Let a moderator remove a member (owners are removed only by owners)."""
+    async with db.acquire() as conn, conn.transaction():
+        me = await _require_moderator(conn, group, moderator)
+        member = await store.get_membership(conn, group.id, actor_id)
+        if member is None:
+            raise NotFound("This person is not a member of the group.")
+        if member.role == "owner" and me.role != "owner":
+            raise Forbidden("Only owners can remove an owner.")
+        if member.role == "owner" and await store.count_owners(conn, group.id) <= 1:
+            raise Conflict("The group needs at least one owner.")
+        await store.delete_membership(conn, group.id, actor_id)
+
+
+async def list_members(
+    db: Pool, group: Group, viewer: Account | None, *, state: str = "active", page: int = 1
+) -> list[Member]:
+    """List members (anyone who may read the group) or requests and invitations (moderators)."""
+    async with db.acquire() as conn:
+        membership = await store.get_membership(conn, group.id, viewer.id) if viewer else None
+        if state != "active":
+            if viewer is None:
+                raise Forbidden("Only the group's moderators can do this.")
+            await _require_moderator(conn, group, viewer)
+        elif not can_read(group, membership):
+            raise Forbidden("This group shares its members with members only.")
+        return await store.list_members(
+            conn, group.id, state=state, limit=100, offset=100 * (max(page, 1) - 1)
+        )

@@ -1,0 +1,147 @@
+"""Posts in groups: write, edit, delete, read a page of them; each change queues federation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server import validation as v
+from server.config import Config
+from server.db import Pool
+from server.errors import Forbidden, Invalid, NotFound
+from server.models import Account, Group, Post
+from server.sanitize import MentionResolver, render_text
+from server.services.groups import can_read
+from server.storage import groups as group_store
+from server.storage import jobs as job_store
+from server.storage import posts as store
+
+PAGE_SIZE = 20
+# The job the federation worker turns into activities for the group's followers.
+FEDERATE_POST = "federate_post"
+
+
+@dataclass(frozen=True)
+class PostPage:
+    posts: list[Post]
+    next_before: int | None  # pass as `before` to get the next (older) page
+
+
+def mention_resolver(config: Config) -> MentionResolver:
+    """Link @name to the local profile and @name@host to the usual profile URL on that host."""
+
+    def resolve(name: str, host: str | None) -> str | None:
+        if host is None or host.lower() == config.host.lower():
+            return f"{config.base_url}/@{name.lower()}"
+        return f"https://{host.lower()}/@{name}"
+
+    return resolve
+
+
+def _check(content: str, content_warning: str) -> None:
+    errors = v.collect(
+        content=v.check_text(content, max_length=v.MAX_POST, required=True),
+        content_warning=v.check_text(content_warning, max_length=v.MAX_CONTENT_WARNING),
+    )
+    if errors:
+        raise Invalid(errors)
+
+
+async def create_post(
+    db: Pool,
+    config: Config,
+    group: Group,
+    author: Account,
+    *,
+    content: str,
+    content_warning: str = "",
+    in_reply_to_id: int | None = None,
+) -> Post:
+    """Publish a post (or a reply) in a group the author is an active member of."""
+    content_warning = content_warning.strip()
+    _check(content, content_warning)
+    async with db.acquire() as conn, conn.transaction():
+        member = await group_store.get_membership(conn, group.id, author.id)
+        if member is None or member.state != "active":
+            raise Forbidden("Only members of the group can post in it.")
+        if in_reply_to_id is not None:
+            parent = await store.get_post(conn, in_reply_to_id)
+            if parent is None or parent.group_id != group.id:
+                raise NotFound("This post does not exist.")
+        post_id = await store.insert_post(
+            conn,
+            group_id=group.id,
+            author_id=author.id,
+            content=content,
+            content_html=render_text(content, mention_resolver(config)),
+            content_warning=content_warning,
+            in_reply_to_id=in_reply_to_id,
+        )
+        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
+        post = await store.get_post(conn, post_id)
+    assert post is not None
+    return post
+
+
+async def edit_post(
+    db: Pool, config: Config, post: Post, editor: Account, *, content: str, content_warning: str
+) -> Post:
+    """Change a post's text; only its author may."""
+    if post.author_id != editor.id:
+        raise Forbidden("Only the author can edit this post.")
+    content_warning = content_warning.strip()
+    _check(content, content_warning)
+    async with db.acquire() as conn, conn.transaction():
+        await store.update_post(
+            conn,
+            post.id,
+            content=content,
+            content_html=render_text(content, mention_resolver(config)),
+            content_warning=content_warning,
+        )
+        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post.id, "action": "update"})
+        updated = await store.get_post(conn, post.id)
+    assert updated is not None
+    return updated
+
+
+async def delete_post(db: Pool, post: Post, actor: Account) -> None:
+    """Delete a post: its author or a moderator of its group may."""
+    async with db.acquire() as conn, conn.transaction():
+        if post.author_id != actor.id:
+            member = await group_store.get_membership(conn, post.group_id, actor.id)
+            if member is None or not member.is_moderator:
+                raise Forbidden("Only the author or a moderator can delete this post.")
+        await store.delete_post(conn, post.id)
+        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post.id, "action": "delete"})
+
+
+async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post, Group]:
+    """Return a post and its group if the viewer may read it."""
+    async with db.acquire() as conn:
+        post = await store.get_post(conn, post_id)
+        group = await group_store.get_group(conn, post.group_id) if post else None
+        if post is None or group is None:
+            raise NotFound("This post does not exist.")
+        membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
+    if not can_read(group, membership):
+        raise Forbidden("This group shares its posts with members only.")
+    return post, group
+
+
+async def list_replies(db: Pool, post: Post) -> list[Post]:
+    async with db.acquire() as conn:
+        return await store.list_replies(conn, post.id)
+
+
+async def list_group_posts(
+    db: Pool, group: Group, viewer: Account | None, *, before: int | None = None
+) -> PostPage:
+    """Return a page of a group's posts, newest first (keyset pagination on the id)."""
+    async with db.acquire() as conn:
+        membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
+        if not can_read(group, membership):
+            raise Forbidden("This group shares its posts with members only.")
+        posts = await store.list_group_posts(conn, group.id, before_id=before, limit=PAGE_SIZE + 1)
+    more = len(posts) > PAGE_SIZE
+    posts = posts[:PAGE_SIZE]
+    return PostPage(posts, posts[-1].id if more else None)

@@ -1,0 +1,214 @@
+"""Storage of groups and their memberships."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.db import Connection
+from server.models import Group, Member
+
+_SELECT = """
+    SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.created_at,
+           g.visibility, g.join_policy,
+           (SELECT count(*) FROM memberships m
+            WHERE m.group_id = g.actor_id AND m.state = 'active') AS member_count
+    FROM actors a JOIN groups g ON g.actor_id = a.id
+"""
+
+
+def _group(row: Any) -> Group:
+    return Group(
+        id=row["id"],
+        slug=row["name"],
+        name=row["display_name"],
+        description=row["summary"],
+        description_html=row["summary_html"],
+        avatar=row["avatar"],
+        visibility=row["visibility"],
+        join_policy=row["join_policy"],
+        created_at=row["created_at"],
+        member_count=row["member_count"],
+    )
+
+
+def _member(row: Any) -> Member:
+    return Member(
+        actor_id=row["actor_id"],
+        name=row["name"],
+        domain=row["domain"],
+        display_name=row["display_name"],
+        avatar=row["avatar"],
+        role=row["role"],
+        state=row["state"],
+        joined_at=row["created_at"],
+    )
+
+
+async def insert_group(
+    conn: Connection,
+    *,
+    slug: str,
+    name: str,
+    description: str,
+    description_html: str,
+    visibility: str,
+    join_policy: str,
+    private_key_pem: str,
+    public_key_pem: str,
+) -> int:
+    group_id: int = await conn.fetchval(
+        """
+        INSERT INTO actors (kind, name, display_name, summary, summary_html,
+                            private_key_pem, public_key_pem)
+        VALUES ('group', $1, $2, $3, $4, $5, $6)
+        RETURNING id
+        """,
+        slug,
+        name,
+        description,
+        description_html,
+        private_key_pem,
+        public_key_pem,
+    )
+    await conn.execute(
+        "INSERT INTO groups (actor_id, visibility, join_policy) VALUES ($1, $2, $3)",
+        group_id,
+        visibility,
+        join_policy,
+    )
+    return group_id
+
+
+async def find_group_by_slug(conn: Connection, slug: str) -> Group | None:
+    row = await conn.fetchrow(
+        _SELECT + " WHERE lower(a.name) = lower($1) AND a.domain IS NULL", slug
+    )
+    return _group(row) if row else None
+
+
+async def get_group(conn: Connection, group_id: int) -> Group | None:
+    row = await conn.fetchrow(_SELECT + " WHERE a.id = $1", group_id)
+    return _group(row) if row else None
+
+
+async def list_groups(conn: Connection, *, limit: int = 100) -> list[Group]:
+    """Return local public groups, the most active first."""
+    rows = await conn.fetch(
+        _SELECT + " WHERE a.domain IS NULL AND g.visibility = 'public'"
+        " ORDER BY member_count DESC, a.id LIMIT $1",
+        limit,
+    )
+    return [_group(r) for r in rows]
+
+
+async def list_account_groups(conn: Connection, actor_id: int) -> list[Group]:
+    rows = await conn.fetch(
+        _SELECT + " JOIN memberships ms ON ms.group_id = g.actor_id"
+        " WHERE ms.actor_id = $1 AND ms.state = 'active' ORDER BY a.display_name",
+        actor_id,
+    )
+    return [_group(r) for r in rows]
+
+
+async def update_group(
+    conn: Connection,
+    group_id: int,
+    *,
+    name: str,
+    description: str,
+    description_html: str,
+    visibility: str,
+    join_policy: str,
+) -> None:
+    await conn.execute(
+        """
+        UPDATE actors SET display_name = $2, summary = $3, summary_html = $4, updated_at = now()
+        WHERE id = $1
+        """,
+        group_id,
+        name,
+        description,
+        description_html,
+    )
+    await conn.execute(
+        "UPDATE groups SET visibility = $2, join_policy = $3 WHERE actor_id = $1",
+        group_id,
+        visibility,
+        join_policy,
+    )
+
+
+async def get_membership(conn: Connection, group_id: int, actor_id: int) -> Member | None:
+    row = await conn.fetchrow(
+        """
+        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state, m.created_at
+        FROM memberships m JOIN actors a ON a.id = m.actor_id
+        WHERE m.group_id = $1 AND m.actor_id = $2
+        """,
+        group_id,
+        actor_id,
+    )
+    return _member(row) if row else None
+
+
+async def insert_membership(
+    conn: Connection, group_id: int, actor_id: int, *, role: str, state: str
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO memberships (group_id, actor_id, role, state) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (group_id, actor_id) DO NOTHING
+        """,
+        group_id,
+        actor_id,
+        role,
+        state,
+    )
+
+
+async def update_membership(
+    conn: Connection, group_id: int, actor_id: int, *, role: str, state: str
+) -> None:
+    await conn.execute(
+        "UPDATE memberships SET role = $3, state = $4 WHERE group_id = $1 AND actor_id = $2",
+        group_id,
+        actor_id,
+        role,
+        state,
+    )
+
+
+async def delete_membership(conn: Connection, group_id: int, actor_id: int) -> None:
+    await conn.execute(
+        "DELETE FROM memberships WHERE group_id = $1 AND actor_id = $2", group_id, actor_id
+    )
+
+
+async def count_owners(conn: Connection, group_id: int) -> int:
+    value: int = await conn.fetchval(
+        "SELECT count(*) FROM memberships WHERE group_id = $1 AND role = 'owner'"
+        " AND state = 'active'",
+        group_id,
+    )
+    return value
+
+
+async def list_members(
+    conn: Connection, group_id: int, *, state: str = "active", limit: int = 100, offset: int = 0
+) -> list[Member]:
+    """Return members in a state: owners first, then moderators, then by arrival."""
+    rows = await conn.fetch(
+        """
+        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state, m.created_at
+        FROM memberships m JOIN actors a ON a.id = m.actor_id
+        WHERE m.group_id = $1 AND m.state = $2
+        ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END,
+                 m.created_at, m.actor_id
+        LIMIT $3 OFFSET $4
+        """,
+        group_id,
+        state,
+        limit,
+        offset,
+    )
+    return [_member(r) for r in rows]

@@ -1,0 +1,66 @@
+"""The job queue: rows claimed by any number of workers with FOR UPDATE SKIP LOCKED."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from server.db import Connection
+from server.models import Job
+
+
+async def insert_job(
+    conn: Connection, kind: str, payload: dict[str, Any], run_at: datetime | None = None
+) -> int:
+    job_id: int = await conn.fetchval(
+        "INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2::jsonb, coalesce($3, now()))"
+        " RETURNING id",
+        kind,
+        json.dumps(payload),
+        run_at,
+    )
+    return job_id
+
+
+async def claim_jobs(conn: Connection, *, limit: int, lease_seconds: int) -> list[Job]:
+    """Claim due jobs by pushing their run_at past a lease; a crashed worker's lease expires.
+
+    Must run inside a transaction; the lease makes the claim survive the commit so that the
+    job can be worked on without holding the row lock.
+    """
+    rows = await conn.fetch(
+        """
+        UPDATE jobs SET run_at = now() + make_interval(secs => $2), attempts = attempts + 1
+        WHERE id IN (
+            SELECT id FROM jobs WHERE run_at <= now()
+            ORDER BY run_at, id
+            LIMIT $1
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING id, kind, payload, attempts
+        """,
+        limit,
+        lease_seconds,
+    )
+    return [Job(r["id"], r["kind"], json.loads(r["payload"]), r["attempts"]) for r in rows]
+
+
+async def delete_job(conn: Connection, job_id: int) -> None:
+    await conn.execute("DELETE FROM jobs WHERE id = $1", job_id)
+
+
+async def update_job_retry(
+    conn: Connection, job_id: int, *, delay_seconds: float, error: str
+) -> None:
+    await conn.execute(
+        "UPDATE jobs SET run_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1",
+        job_id,
+        delay_seconds,
+        error[:1000],
+    )
+
+
+async def count_jobs(conn: Connection) -> int:
+    value: int = await conn.fetchval("SELECT count(*) FROM jobs")
+    return value

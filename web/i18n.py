@@ -1,0 +1,64 @@
+"""French and English: catalogs read from web/locales/*.po, language negotiation, dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LANGUAGES = ("en", "fr")
+
+
+@cache
+def _catalog(language: str) -> dict[str, str]:
+    path = LOCALES_DIR / f"{language}.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as f:
+        catalog = read_po(f, locale=language)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+
+
+class Translator:
+    """Translate English message ids into one language; unknown ids stay in English."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._messages = _catalog(language)
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = self._messages.get(message, message)
+        return text.format(**params) if params else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **params: object) -> str:
+        """Translate a message that depends on a count ({n} is filled in)."""
+        # French treats 0 and 1 as singular, English only 1 (CLDR plural rules).
+        one = n in (0, 1) if self.language == "fr" else n == 1
+        return self.gettext(singular if one else plural, n=n, **params)
+
+    def format_datetime(self, value: datetime, timezone: str) -> str:
+        return format_datetime(
+            value, format="medium", tzinfo=ZoneInfo(timezone), locale=self.language
+        )
+
+
+def negotiate_language(accept_language: str, default: str) -> str:
+    """Pick fr or en from an Accept-Language header by quality, else the default."""
+    best, best_q = default, 0.0
+    for part in accept_language.split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if primary in LANGUAGES and q > best_q:
+            best, best_q = primary, q
+    return best

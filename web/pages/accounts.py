@@ -1,0 +1,194 @@
+"""Pages of people: sign-up, login, logout, settings, profiles, and the admin's registrations."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.errors import Forbidden, Invalid
+from server.services import accounts, avatars, groups, sessions
+from web.forms import TIMEZONES, field, form_values, require_account
+from web.render import current_account, redirect, render
+from web.security import client_address, safe_next
+
+
+async def signup_page(request: Request) -> Response:
+    await current_account(request)
+    return render(request, "signup.html", {"form": {}, "errors": {}})
+
+
+async def signup(request: Request, form: FormData) -> Response:
+    await current_account(request)
+    config = request.app.state.config
+    try:
+        account = await accounts.register_account(
+            request.app.state.db,
+            config,
+            username=field(form, "username"),
+            email=field(form, "email"),
+            password=field(form, "password"),
+        )
+    except Invalid as exc:
+        context = {"form": form_values(form, "password"), "errors": exc.fields}
+        return render(request, "signup.html", context, status=422)
+    if account.status == "pending":
+        return render(request, "message.html", {"message": "pending"})
+    request.state.set_session = await sessions.open_session(request.app.state.db, account)
+    request.state.new_csrf_seed = None
+    return redirect(request, "/")
+
+
+async def login_page(request: Request) -> Response:
+    await current_account(request)
+    next_url = safe_next(request.query_params.get("next"))
+    return render(request, "login.html", {"form": {"next": next_url}, "errors": {}})
+
+
+async def login(request: Request, form: FormData) -> Response:
+    await current_account(request)
+    try:
+        account = await accounts.authenticate(
+            request.app.state.db,
+            username=field(form, "username"),
+            password=field(form, "password"),
+            address=client_address(request),
+        )
+    except (Invalid, Forbidden) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"username": exc.message}
+        context = {"form": form_values(form, "password"), "errors": errors}
+        return render(request, "login.html", context, status=exc.status)
+    old = request.cookies.get("entraide_session")
+    if old:
+        await sessions.close_session(request.app.state.db, old)
+    # A new session token at every login: a token planted before login is worthless after.
+    request.state.set_session = await sessions.open_session(request.app.state.db, account)
+    return redirect(request, safe_next(form.get("next")))
+
+
+async def logout(request: Request, form: FormData) -> Response:
+    token = request.cookies.get("entraide_session")
+    if token:
+        await sessions.close_session(request.app.state.db, token)
+    request.state.set_session = ""
+    return redirect(request, "/")
+
+
+async def settings_page(request: Request) -> Response:
+    account = await require_account(request)
+    form = {
+        "display_name": account.display_name,
+        "summary": account.summary,
+        "language": account.language or "",
+        "timezone": account.timezone,
+    }
+    return render(request, "settings.html", {"form": form, "errors": {}, "timezones": TIMEZONES})
+
+
+async def update_settings(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    try:
+        await accounts.update_profile(
+            request.app.state.db,
+            account,
+            display_name=field(form, "display_name"),
+            summary=field(form, "summary"),
+            language=field(form, "language"),
+            timezone=field(form, "timezone"),
+        )
+    except Invalid as exc:
+        context = {"form": form_values(form), "errors": exc.fields, "timezones": TIMEZONES}
+        return render(request, "settings.html", context, status=422)
+    return redirect(request, "/settings?saved=1")
+
+
+async def update_avatar(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    upload = form.get("avatar")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise Invalid({"avatar": "Send a PNG, JPEG, GIF or WebP image."})
+        data = await upload.read(avatars.MAX_BYTES + 1)
+        await avatars.set_account_avatar(
+            request.app.state.db, request.app.state.config, account, data
+        )
+    except Invalid as exc:
+        context = {
+            "form": {
+                "display_name": account.display_name,
+                "summary": account.summary,
+                "language": account.language or "",
+                "timezone": account.timezone,
+            },
+            "errors": exc.fields,
+            "timezones": TIMEZONES,
+        }
+        return render(request, "settings.html", context, status=422)
+    return redirect(request, "/settings?saved=1")
+
+
+async def password_page(request: Request) -> Response:
+    await require_account(request)
+    return render(request, "password.html", {"errors": {}})
+
+
+async def change_password(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    try:
+        await accounts.change_password(
+            request.app.state.db,
+            account,
+            current=field(form, "current_password"),
+            new=field(form, "new_password"),
+        )
+    except Invalid as exc:
+        return render(request, "password.html", {"errors": exc.fields}, status=422)
+    # Every session was closed; this browser gets a fresh one.
+    request.state.set_session = await sessions.open_session(request.app.state.db, account)
+    return redirect(request, "/settings?saved=1")
+
+
+async def profile_page(request: Request) -> Response:
+    viewer = await current_account(request)
+    account = await accounts.get_account_by_username(
+        request.app.state.db, request.path_params["username"]
+    )
+    member_of = await groups.list_account_groups(request.app.state.db, account)
+    visible = [g for g in member_of if g.visibility == "public" or viewer is not None]
+    return render(request, "profile.html", {"person": account, "groups": visible})
+
+
+async def admin_page(request: Request) -> Response:
+    admin = await require_account(request)
+    pending = await accounts.list_pending_accounts(request.app.state.db, admin)
+    return render(request, "admin.html", {"pending": pending, "errors": {}, "form": {}})
+
+
+async def admin_decide(request: Request, form: FormData) -> Response:
+    admin = await require_account(request)
+    account_id = int(request.path_params["account_id"])
+    if field(form, "decision") == "approve":
+        await accounts.approve_account(request.app.state.db, admin, account_id)
+    else:
+        await accounts.reject_account(request.app.state.db, admin, account_id)
+    return redirect(request, "/admin")
+
+
+async def admin_reset_password(request: Request, form: FormData) -> Response:
+    admin = await require_account(request)
+    try:
+        await accounts.reset_password(
+            request.app.state.db,
+            admin,
+            username=field(form, "username"),
+            new=field(form, "new_password"),
+        )
+    except Invalid as exc:
+        pending = await accounts.list_pending_accounts(request.app.state.db, admin)
+        context = {
+            "pending": pending,
+            "errors": exc.fields,
+            "form": form_values(form, "new_password"),
+        }
+        return render(request, "admin.html", context, status=422)
+    return redirect(request, "/admin?reset=1")

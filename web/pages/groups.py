@@ -1,0 +1,212 @@
+"""Pages of groups: the directory, creation, the group page with its posts, members, settings."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.errors import Invalid
+from server.models import Account, Group
+from server.services import avatars, groups, posts
+from web.forms import field, form_values, parse_id, require_account
+from web.render import current_account, redirect, render
+
+
+async def home(request: Request) -> Response:
+    account = await current_account(request)
+    db = request.app.state.db
+    mine = await groups.list_account_groups(db, account) if account else []
+    return render(request, "home.html", {"groups": await groups.list_groups(db), "mine": mine})
+
+
+async def new_group_page(request: Request) -> Response:
+    await require_account(request)
+    form = {"visibility": "public", "join_policy": "open"}
+    return render(request, "group_new.html", {"form": form, "errors": {}})
+
+
+async def create_group(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    try:
+        group = await groups.create_group(
+            request.app.state.db,
+            request.app.state.config,
+            account,
+            slug=field(form, "slug"),
+            name=field(form, "name"),
+            description=field(form, "description"),
+            visibility=field(form, "visibility"),
+            join_policy=field(form, "join_policy"),
+        )
+    except Invalid as exc:
+        context = {"form": form_values(form), "errors": exc.fields}
+        return render(request, "group_new.html", context, status=422)
+    return redirect(request, f"/groups/{group.slug}")
+
+
+async def _group_context(
+    request: Request, group: Group, account: Account | None
+) -> dict[str, object]:
+    membership = await groups.get_membership(request.app.state.db, group, account)
+    return {
+        "group": group,
+        "membership": membership,
+        "can_read": groups.can_read(group, membership),
+    }
+
+
+async def group_page(
+    request: Request, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> Response:
+    account = await current_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    context = await _group_context(request, group, account)
+    page = None
+    if context["can_read"]:
+        before_raw = request.query_params.get("before", "")
+        before = parse_id(before_raw) if before_raw else None
+        page = await posts.list_group_posts(db, group, account, before=before)
+    context.update({"page": page, "form": form or {}, "errors": errors or {}})
+    return render(request, "group.html", context, status=422 if errors else 200)
+
+
+async def join(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    await groups.join_group(db, group, account)
+    return redirect(request, f"/groups/{group.slug}")
+
+
+async def leave(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    await groups.leave_group(db, group, account)
+    return redirect(request, f"/groups/{group.slug}")
+
+
+async def members_page(
+    request: Request, *, errors: dict[str, str] | None = None, form: dict[str, str] | None = None
+) -> Response:
+    account = await current_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    context = await _group_context(request, group, account)
+    members = await groups.list_members(db, group, account)
+    membership = context["membership"]
+    is_moderator = membership is not None and membership.is_moderator  # type: ignore[attr-defined]
+    pending = await groups.list_members(db, group, account, state="pending") if is_moderator else []
+    invited = await groups.list_members(db, group, account, state="invited") if is_moderator else []
+    context.update(
+        {
+            "members": members,
+            "pending": pending,
+            "invited": invited,
+            "is_moderator": is_moderator,
+            "errors": errors or {},
+            "form": form or {},
+        }
+    )
+    return render(request, "members.html", context, status=422 if errors else 200)
+
+
+async def decide_request(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    actor_id = parse_id(request.path_params["actor_id"])
+    approve = field(form, "decision") == "approve"
+    await groups.decide_request(db, group, account, actor_id, approve=approve)
+    return redirect(request, f"/groups/{group.slug}/members")
+
+
+async def invite(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    try:
+        await groups.invite_member(db, group, account, field(form, "username"))
+    except Invalid as exc:
+        return await members_page(request, errors=exc.fields, form=form_values(form))
+    return redirect(request, f"/groups/{group.slug}/members")
+
+
+async def set_role(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    actor_id = parse_id(request.path_params["actor_id"])
+    await groups.set_member_role(db, group, account, actor_id, field(form, "role"))
+    return redirect(request, f"/groups/{group.slug}/members")
+
+
+async def remove_member(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    actor_id = parse_id(request.path_params["actor_id"])
+    await groups.remove_member(db, group, account, actor_id)
+    return redirect(request, f"/groups/{group.slug}/members")
+
+
+async def settings_page(request: Request) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    context = await _group_context(request, group, account)
+    form = {
+        "name": group.name,
+        "description": group.description,
+        "visibility": group.visibility,
+        "join_policy": group.join_policy,
+    }
+    context.update({"form": form, "errors": {}})
+    return render(request, "group_settings.html", context)
+
+
+async def update_settings(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    try:
+        await groups.update_group(
+            db,
+            account,
+            group,
+            name=field(form, "name"),
+            description=field(form, "description"),
+            visibility=field(form, "visibility"),
+            join_policy=field(form, "join_policy"),
+        )
+    except Invalid as exc:
+        context = await _group_context(request, group, account)
+        context.update({"form": form_values(form), "errors": exc.fields})
+        return render(request, "group_settings.html", context, status=422)
+    return redirect(request, f"/groups/{group.slug}")
+
+
+async def update_avatar(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    config = request.app.state.config
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    upload = form.get("avatar")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise Invalid({"avatar": "Send a PNG, JPEG, GIF or WebP image."})
+        data = await upload.read(avatars.MAX_BYTES + 1)
+        await avatars.set_group_avatar(db, config, group, account, data)
+    except Invalid as exc:
+        context = await _group_context(request, group, account)
+        form_shown = {
+            "name": group.name,
+            "description": group.description,
+            "visibility": group.visibility,
+            "join_policy": group.join_policy,
+        }
+        context.update({"form": form_shown, "errors": exc.fields})
+        return render(request, "group_settings.html", context, status=422)
+    return redirect(request, f"/groups/{group.slug}/settings")

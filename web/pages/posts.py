@@ -1,0 +1,100 @@
+"""Pages of posts: write in a group, read one with its replies, edit, delete."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.errors import Invalid
+from server.services import groups, posts
+from web.forms import field, form_values, parse_id, require_account
+from web.pages.groups import group_page
+from web.render import current_account, redirect, render
+
+
+async def create_post(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    reply_to_raw = field(form, "in_reply_to")
+    reply_to = parse_id(reply_to_raw) if reply_to_raw else None
+    try:
+        post = await posts.create_post(
+            db,
+            request.app.state.config,
+            group,
+            account,
+            content=field(form, "content"),
+            content_warning=field(form, "content_warning"),
+            in_reply_to_id=reply_to,
+        )
+    except Invalid as exc:
+        if reply_to is not None:
+            return await post_page(request, reply_to, form=form_values(form), errors=exc.fields)
+        return await group_page(request, form=form_values(form), errors=exc.fields)
+    if reply_to is not None:
+        return redirect(request, f"/posts/{reply_to}#post-{post.id}")
+    return redirect(request, f"/groups/{group.slug}")
+
+
+async def post_page(
+    request: Request,
+    post_id: int | None = None,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    account = await current_account(request)
+    db = request.app.state.db
+    if post_id is None:
+        post_id = parse_id(request.path_params["post_id"])
+    post, group = await posts.get_post(db, post_id, account)
+    membership = await groups.get_membership(db, group, account)
+    context = {
+        "post": post,
+        "group": group,
+        "membership": membership,
+        "replies": await posts.list_replies(db, post),
+        "form": form or {},
+        "errors": errors or {},
+    }
+    return render(request, "post.html", context, status=422 if errors else 200)
+
+
+async def edit_page(request: Request) -> Response:
+    account = await require_account(request)
+    post, group = await posts.get_post(
+        request.app.state.db, parse_id(request.path_params["post_id"]), account
+    )
+    form = {"content": post.content, "content_warning": post.content_warning}
+    return render(
+        request, "post_edit.html", {"post": post, "group": group, "form": form, "errors": {}}
+    )
+
+
+async def edit(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    post, group = await posts.get_post(db, parse_id(request.path_params["post_id"]), account)
+    try:
+        await posts.edit_post(
+            db,
+            request.app.state.config,
+            post,
+            account,
+            content=field(form, "content"),
+            content_warning=field(form, "content_warning"),
+        )
+    except Invalid as exc:
+        context = {"post": post, "group": group, "form": form_values(form), "errors": exc.fields}
+        return render(request, "post_edit.html", context, status=422)
+    return redirect(request, f"/posts/{post.id}")
+
+
+async def delete(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    post, group = await posts.get_post(db, parse_id(request.path_params["post_id"]), account)
+    await posts.delete_post(db, post, account)
+    return redirect(request, f"/groups/{group.slug}")

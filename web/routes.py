@@ -1,0 +1,86 @@
+"""The human side's URL map. Every POST goes through `form_endpoint` (form limits + CSRF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from server.errors import NotFound
+from server.services import avatars
+from server.services import groups as group_service
+from web.pages import accounts, groups, posts
+from web.security import form_endpoint
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def by_handle(request: Request) -> Response:
+    """Send /@name to the person's or the group's page (the handle's usual web address)."""
+    name = request.path_params["name"].lower()
+    db = request.app.state.db
+    try:
+        await group_service.get_group_by_slug(db, name)
+    except NotFound:
+        return RedirectResponse(f"/users/{name}", status_code=302)
+    return RedirectResponse(f"/groups/{name}", status_code=302)
+
+
+async def avatar_file(request: Request) -> Response:
+    path = avatars.avatar_path(request.app.state.config, request.path_params["name"])
+    if path is None:
+        raise NotFound("This page does not exist.")
+    return FileResponse(
+        path,
+        media_type="image/png",
+        headers={"cache-control": "public, max-age=31536000, immutable"},
+    )
+
+
+def post(path: str, handler: object) -> Route:
+    return Route(path, form_endpoint(handler), methods=["POST"])  # type: ignore[arg-type]
+
+
+def web_routes() -> list[BaseRoute]:
+    """Return the routes of the pages and forms."""
+    return [
+        Route("/", groups.home),
+        Route("/signup", accounts.signup_page),
+        post("/signup", accounts.signup),
+        Route("/login", accounts.login_page),
+        post("/login", accounts.login),
+        post("/logout", accounts.logout),
+        Route("/settings", accounts.settings_page),
+        post("/settings", accounts.update_settings),
+        post("/settings/avatar", accounts.update_avatar),
+        Route("/settings/password", accounts.password_page),
+        post("/settings/password", accounts.change_password),
+        Route("/admin", accounts.admin_page),
+        post("/admin/accounts/{account_id:int}", accounts.admin_decide),
+        post("/admin/password", accounts.admin_reset_password),
+        Route("/users/{username}", accounts.profile_page),
+        Route("/@{name}", by_handle),
+        Route("/groups/new", groups.new_group_page),
+        post("/groups", groups.create_group),
+        Route("/groups/{slug}", groups.group_page),
+        post("/groups/{slug}/join", groups.join),
+        post("/groups/{slug}/leave", groups.leave),
+        post("/groups/{slug}/posts", posts.create_post),
+        Route("/groups/{slug}/members", groups.members_page),
+        post("/groups/{slug}/members/invite", groups.invite),
+        post("/groups/{slug}/members/{actor_id}/decide", groups.decide_request),
+        post("/groups/{slug}/members/{actor_id}/role", groups.set_role),
+        post("/groups/{slug}/members/{actor_id}/remove", groups.remove_member),
+        Route("/groups/{slug}/settings", groups.settings_page),
+        post("/groups/{slug}/settings", groups.update_settings),
+        post("/groups/{slug}/avatar", groups.update_avatar),
+        Route("/posts/{post_id}", posts.post_page),
+        Route("/posts/{post_id}/edit", posts.edit_page),
+        post("/posts/{post_id}/edit", posts.edit),
+        post("/posts/{post_id}/delete", posts.delete),
+        Route("/media/avatars/{name}", avatar_file),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]

@@ -1,0 +1,160 @@
+"""Cookies, CSRF tokens and request limits for the human side of the app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SESSION_COOKIE = "entraide_session"
+CSRF_COOKIE = "entraide_csrf"
+CSRF_FIELD = "csrf_token"
+MAX_FORM_FIELDS = 50
+MAX_BODY = 3 * 1024 * 1024  # a 2 MB avatar and its form around it
+
+
+class CsrfError(Exception):
+    """The form did not carry the token bound to this browser."""
+
+
+def csrf_seed(request: Request) -> str:
+    """Return this browser's CSRF seed, creating one for this response if absent."""
+    seed: str | None = getattr(request.state, "csrf_seed", None)
+    if seed is None:
+        seed = request.cookies.get(CSRF_COOKIE) or ""
+        if len(seed) != 43:
+            seed = secrets.token_urlsafe(32)
+            request.state.new_csrf_seed = seed
+        request.state.csrf_seed = seed
+    return seed
+
+
+def csrf_token(request: Request) -> str:
+    """Return the token to put in forms: an HMAC of the browser's seed with the secret key."""
+    secret = request.app.state.config.secret_key.encode()
+    return hmac.new(secret, csrf_seed(request).encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, form: FormData) -> None:
+    """Raise CsrfError unless the form's token matches this browser's seed."""
+    seed = request.cookies.get(CSRF_COOKIE, "")
+    sent = form.get(CSRF_FIELD)
+    if not seed or not isinstance(sent, str):
+        raise CsrfError
+    secret = request.app.state.config.secret_key.encode()
+    expected = hmac.new(secret, seed.encode(), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, sent):
+        raise CsrfError
+
+
+def set_cookies(request: Request, response: Response) -> None:
+    """Write the cookies decided during the request (new CSRF seed, session change)."""
+    secure = request.app.state.config.secure
+    seed = getattr(request.state, "new_csrf_seed", None)
+    if seed:
+        response.set_cookie(
+            CSRF_COOKIE, seed, httponly=True, samesite="lax", secure=secure, max_age=31536000
+        )
+    session: str | None = getattr(request.state, "set_session", None)
+    if session is not None:
+        if session:
+            response.set_cookie(
+                SESSION_COOKIE,
+                session,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+                max_age=30 * 86400,
+            )
+        else:
+            response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure)
+
+
+FormHandler = Callable[[Request, FormData], Awaitable[Response]]
+
+
+def form_endpoint(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a POST handler: parse the form within limits and check CSRF before anything."""
+
+    async def endpoint(request: Request) -> Response:
+        async with request.form(max_fields=MAX_FORM_FIELDS, max_files=1) as form:
+            check_csrf(request, form)
+            return await handler(request, form)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.csrf_checked = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+class BodyLimit:
+    """Refuse request bodies over a size before the app reads them (413)."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers: dict[bytes, bytes] = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await _too_large(send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await _too_large(send)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"15")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"Body too large."})
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def safe_next(value: Any) -> str:
+    """Return a local path to go to after login; anything else (other hosts, schemes) is /."""
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and "\r" not in value
+        and "\n" not in value
+        and len(value) < 500
+    ):
+        return value
+    return "/"
