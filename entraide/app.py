@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
 
-from federation.jobs import job_handlers
+from federation.context import open_federation
+from federation.jobs import run_workers
+from federation.routes import NEGOTIATED, federation_routes, wants_activity_json
 from server import migrate
 from server.config import Config
 from server.db import create_pool, database_url
-from server.worker import run_worker
 from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
 from web.security import BodyLimit
@@ -24,6 +28,37 @@ log = logging.getLogger(__name__)
 
 class PendingMigrations(Exception):
     """The database schema is older than the code: `entraide migrate` first."""
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def negotiate(page: Endpoint, document: Endpoint) -> Endpoint:
+    """Serve ActivityStreams JSON or the web page from one URL, by the Accept header."""
+
+    async def endpoint(request: Request) -> Response:
+        if wants_activity_json(request):
+            return await document(request)
+        response = await page(request)
+        response.headers["vary"] = "Accept"
+        return response
+
+    return endpoint
+
+
+def routes() -> list[BaseRoute]:
+    """Return federation's routes, then the web's, sharing the URLs of actors and posts."""
+    shared: list[BaseRoute] = []
+    for route in web_routes():
+        if (
+            isinstance(route, Route)
+            and route.path in NEGOTIATED
+            and route.methods
+            and "GET" in route.methods
+        ):
+            route = Route(route.path, negotiate(route.endpoint, NEGOTIATED[route.path]))
+        shared.append(route)
+    return federation_routes() + shared
 
 
 def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = None) -> Starlette:
@@ -41,22 +76,20 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
                 f"{len(pending)} pending migration(s): run `entraide migrate` first"
             )
         app.state.db = pool
+        app.state.federation = await open_federation(pool, config)
         stop = asyncio.Event()
-        worker = (
-            asyncio.create_task(run_worker(pool, job_handlers(pool, config), stop))
-            if with_worker
-            else None
-        )
+        worker = asyncio.create_task(run_workers(pool, config, stop)) if with_worker else None
         try:
             yield
         finally:
             stop.set()
             if worker is not None:
                 await worker
+            await app.state.federation.close()
             await pool.close()
 
     app = Starlette(
-        routes=web_routes(),
+        routes=routes(),
         middleware=[Middleware(BodyLimit)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -129,8 +129,7 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
 
 def _worker(config: Config) -> None:
-    from federation.jobs import job_handlers
-    from server.worker import run_worker
+    from federation.jobs import run_workers
 
     async def work(pool: Pool) -> None:
         await _require_migrated(pool)
@@ -139,7 +138,7 @@ def _worker(config: Config) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print("worker started")
-        await run_worker(pool, job_handlers(pool, config), stop)
+        await run_workers(pool, config, stop)
 
     asyncio.run(_with_pool(config, work))
 
@@ -192,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # pgserver narrates every pg_ctl call at INFO; operators need only its warnings.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module="platformdirs")
     try:
         config = load_config()

@@ -2,22 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 
+from federation import outgoing
+from federation.context import Federation, open_federation
+from federation.delivery import DeliveryWorker
+from federation.processing import process_activity
 from server.config import Config
 from server.db import Pool
 from server.models import Job
-from server.services.posts import FEDERATE_POST
-from server.worker import Handler
+from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
+from server.services.inbox import PROCESS_INBOX
+from server.services.posts import FEDERATE_POST, SEND_LIKE
+from server.worker import Handler, run_worker
 
 
-def job_handlers(db: Pool, config: Config) -> Mapping[str, Handler]:
-    """Return the handler of each job kind, bound to the pool and the settings."""
+def job_handlers(fed: Federation) -> Mapping[str, Handler]:
+    """Return the handler of each job kind, bound to the federation context."""
 
-    async def federate_post(job: Job) -> None:
-        # Fan-out to the group's remote followers. Until follows from other servers are
-        # accepted, a group has no remote audience, so there is nothing to deliver.
-        del job
+    def bind(function: Callable[[Federation, Job], Awaitable[None]]) -> Handler:
+        async def handler(job: Job) -> None:
+            await function(fed, job)
 
-    del db, config
-    return {FEDERATE_POST: federate_post}
+        return handler
+
+    async def process_inbox(job: Job) -> None:
+        await process_activity(fed, int(str(job.payload["row_id"])))
+
+    return {
+        FEDERATE_POST: bind(outgoing.federate_post),
+        SEND_FOLLOW_RESPONSE: bind(outgoing.send_follow_response),
+        SEND_FOLLOW: bind(outgoing.send_follow),
+        RESOLVE_AND_FOLLOW: bind(outgoing.resolve_and_follow),
+        SEND_LIKE: bind(outgoing.send_like),
+        PROCESS_INBOX: process_inbox,
+    }
+
+
+async def run_workers(db: Pool, config: Config, stop: asyncio.Event) -> None:
+    """Run the job worker and the delivery worker until `stop` is set."""
+    fed = await open_federation(db, config)
+    try:
+        await asyncio.gather(
+            run_worker(db, job_handlers(fed), stop),
+            DeliveryWorker(fed).run(stop),
+        )
+    finally:
+        await fed.close()

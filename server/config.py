@@ -56,6 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Who may sign up: open, approval (an admin approves each account) or closed.",
     ),
     Setting(
+        "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES",
+        "false",
+        "true lets federation reach private and loopback addresses (tests, closed networks); "
+        "never on a public instance.",
+    ),
+    Setting(
         "ENTRAIDE_LANGUAGE",
         "fr",
         "Default interface language when neither the account nor the browser chooses: fr or en.",
@@ -71,6 +77,7 @@ class Config:
     secret_key: str
     registrations: str
     language: str
+    allow_private_addresses: bool = False
 
     @property
     def host(self) -> str:
@@ -98,6 +105,10 @@ def _is_loopback(hostname: str) -> bool:
 def parse_base_url(value: str) -> str:
     """Validate ENTRAIDE_URL and return it without a trailing slash."""
     parts = urlsplit(value)
+    try:
+        parts.port  # urlsplit checks the port only when it is read
+    except ValueError:
+        raise ConfigError("ENTRAIDE_URL has an invalid port") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError("ENTRAIDE_URL must be an origin such as https://entraide.example")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -147,6 +158,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     data_dir = Path(env.get("ENTRAIDE_DATA_DIR", "./data")).resolve()
     if data_dir.exists() and not data_dir.is_dir():
         raise ConfigError("ENTRAIDE_DATA_DIR must be a folder")
+    allow_private = env.get("ENTRAIDE_ALLOW_PRIVATE_ADDRESSES", "false").lower()
+    if allow_private not in ("true", "false"):
+        raise ConfigError("ENTRAIDE_ALLOW_PRIVATE_ADDRESSES must be true or false")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -155,4 +169,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         secret_key=secret_key,
         registrations=registrations,
         language=language,
+        allow_private_addresses=allow_private == "true",
     )

@@ -55,8 +55,8 @@ class Member:
 @dataclass(frozen=True)
 class Post:
     id: int
-    group_id: int
-    group_slug: str
+    group_id: int | None  # None for a post of a followed remote person
+    group_slug: str | None
     author_id: int
     author_name: str
     author_domain: str | None
@@ -68,6 +68,9 @@ class Post:
     in_reply_to_id: int | None
     created_at: datetime
     updated_at: datetime | None
+    uri: str | None = None  # ActivityPub id of a remote post
+    url: str | None = None  # its human page on its server
+    like_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,82 @@ class Job:
     kind: str
     payload: dict[str, object]
     attempts: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Any actor, local or remote, as federation needs it."""
+
+    id: int
+    kind: str
+    name: str
+    domain: str | None
+    uri: str | None
+    display_name: str
+    summary_html: str
+    avatar: str | None
+    url: str | None
+    inbox: str | None
+    shared_inbox: str | None
+    outbox: str | None
+    followers_uri: str | None
+    key_id: str | None
+    public_key_pem: str | None
+    private_key_pem: str | None
+    manually_approves: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_local(self) -> bool:
+        return self.domain is None
+
+
+@dataclass(frozen=True)
+class RemoteActorData:
+    """What federation read from a remote actor document, ready to store."""
+
+    uri: str
+    kind: str
+    name: str
+    domain: str
+    display_name: str
+    summary_html: str
+    avatar: str | None
+    url: str | None
+    inbox: str
+    shared_inbox: str | None
+    outbox: str | None
+    followers_uri: str | None
+    key_id: str
+    public_key_pem: str
+    manually_approves: bool
+
+
+@dataclass(frozen=True)
+class Follow:
+    follower_id: int
+    target_id: int
+    uri: str
+    state: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    delivered: int
+    pending: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class RemoteNote:
+    """A post read from a peer's Note (or Page, Article), its references resolved to ids."""
+
+    uri: str
+    url: str | None
+    content_html: str  # as received: sanitized when stored
+    content_warning: str
+    in_reply_to_id: int | None  # a known post (local or remote) this one answers
+    in_reply_to_uri: str | None
+    addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience

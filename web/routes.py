@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
-from web.pages import accounts, groups, posts
+from web.pages import accounts, following, groups, posts
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -81,6 +81,12 @@ def web_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/edit", posts.edit_page),
         post("/posts/{post_id}/edit", posts.edit),
         post("/posts/{post_id}/delete", posts.delete),
+        Route("/following", following.following_page),
+        post("/following", following.follow),
+        post("/following/{actor_id}/unfollow", following.unfollow),
+        post("/groups/{slug}/remote-follow", following.remote_follow),
+        post("/groups/{slug}/followers/{actor_id}/decide", following.decide_follow),
+        post("/posts/{post_id}/like", following.like),
         Route("/media/avatars/{name}", avatar_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -108,7 +108,11 @@ async def delete_post(db: Pool, post: Post, actor: Account) -> None:
     """Delete a post: its author or a moderator of its group may."""
     async with db.acquire() as conn, conn.transaction():
         if post.author_id != actor.id:
-            member = await group_store.get_membership(conn, post.group_id, actor.id)
+            member = (
+                await group_store.get_membership(conn, post.group_id, actor.id)
+                if post.group_id is not None
+                else None
+            )
             if member is None or not member.is_moderator:
                 raise Forbidden("Only the author or a moderator can delete this post.")
         await store.delete_post(conn, post.id)
@@ -119,7 +123,11 @@ async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post
     """Return a post and its group if the viewer may read it."""
     async with db.acquire() as conn:
         post = await store.get_post(conn, post_id)
-        group = await group_store.get_group(conn, post.group_id) if post else None
+        group = (
+            await group_store.get_group(conn, post.group_id)
+            if post is not None and post.group_id is not None
+            else None
+        )
         if post is None or group is None:
             raise NotFound("This post does not exist.")
         membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
@@ -145,3 +153,41 @@ async def list_group_posts(
     more = len(posts) > PAGE_SIZE
     posts = posts[:PAGE_SIZE]
     return PostPage(posts, posts[-1].id if more else None)
+
+
+# A local account's like (or its undo) of a remote post, sent to the post's author.
+SEND_LIKE = "send_like"
+
+
+async def toggle_like(db: Pool, post: Post, account: Account) -> bool:
+    """Like a post, or take the like back; return whether it is now liked."""
+    async with db.acquire() as conn, conn.transaction():
+        liked = await store.insert_like(conn, account.id, post.id, None)
+        if not liked:
+            await store.delete_like(conn, account.id, post.id)
+        if post.uri is not None:
+            await job_store.insert_job(
+                conn, SEND_LIKE, {"actor_id": account.id, "post_id": post.id, "undo": not liked}
+            )
+    return liked
+
+
+async def list_feed(db: Pool, account: Account) -> list[Post]:
+    """Return recent posts of the remote people and groups the account follows."""
+    async with db.acquire() as conn:
+        return await store.list_feed(conn, account.id)
+
+
+async def get_post_to_like(db: Pool, post_id: int, viewer: Account) -> Post:
+    """Return a post the viewer may react to: in a group they may read, or in their feed."""
+    async with db.acquire() as conn:
+        post = await store.get_post(conn, post_id)
+        if post is None:
+            raise NotFound("This post does not exist.")
+        if post.group_id is None:
+            return post  # a public post of a followed remote person
+        group = await group_store.get_group(conn, post.group_id)
+        membership = await group_store.get_membership(conn, post.group_id, viewer.id)
+    if group is None or not can_read(group, membership):
+        raise Forbidden("This group shares its posts with members only.")
+    return post

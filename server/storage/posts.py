@@ -11,10 +11,11 @@ _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
            a.domain AS author_domain, a.display_name AS author_display_name,
            a.avatar AS author_avatar, p.content, p.content_html, p.content_warning,
-           p.in_reply_to_id, p.created_at, p.updated_at
+           p.in_reply_to_id, p.created_at, p.updated_at, p.uri, p.url,
+           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count
     FROM posts p
     JOIN actors a ON a.id = p.author_id
-    JOIN actors g ON g.id = p.group_id
+    LEFT JOIN actors g ON g.id = p.group_id
 """
 
 
@@ -34,6 +35,9 @@ def _post(row: Any) -> Post:
         in_reply_to_id=row["in_reply_to_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        uri=row["uri"],
+        url=row["url"],
+        like_count=row["like_count"],
     )
 
 
@@ -64,9 +68,11 @@ async def insert_post(
     return post_id
 
 
-async def get_post(conn: Connection, post_id: int) -> Post | None:
-    """Return a live post (not a tombstone)."""
-    row = await conn.fetchrow(_SELECT + " WHERE p.id = $1 AND p.deleted_at IS NULL", post_id)
+async def get_post(conn: Connection, post_id: int, *, include_deleted: bool = False) -> Post | None:
+    """Return a live post (or a tombstone too, when asked)."""
+    row = await conn.fetchrow(
+        _SELECT + " WHERE p.id = $1 AND ($2 OR p.deleted_at IS NULL)", post_id, include_deleted
+    )
     return _post(row) if row else None
 
 
@@ -129,3 +135,116 @@ async def count_local_posts(conn: Connection) -> int:
         "SELECT count(*) FROM posts WHERE uri IS NULL AND deleted_at IS NULL"
     )
     return value
+
+
+async def insert_remote_post(
+    conn: Connection,
+    *,
+    uri: str,
+    url: str | None,
+    group_id: int | None,
+    author_id: int,
+    content_html: str,
+    content_warning: str,
+    in_reply_to_id: int | None,
+    via_actor_id: int | None,
+) -> int | None:
+    """Store a post received from a peer; None if its URI is already known."""
+    post_id: int | None = await conn.fetchval(
+        """
+        INSERT INTO posts (uri, url, group_id, author_id, content_html, content_warning,
+                           in_reply_to_id, via_actor_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (uri) DO NOTHING
+        RETURNING id
+        """,
+        uri,
+        url,
+        group_id,
+        author_id,
+        content_html,
+        content_warning,
+        in_reply_to_id,
+        via_actor_id,
+    )
+    return post_id
+
+
+async def find_post_id_by_uri(conn: Connection, uri: str) -> tuple[int, int, bool] | None:
+    """Return (post id, author id, deleted) for a remote post URI."""
+    row = await conn.fetchrow(
+        "SELECT id, author_id, deleted_at IS NOT NULL AS deleted FROM posts WHERE uri = $1", uri
+    )
+    return (row["id"], row["author_id"], row["deleted"]) if row else None
+
+
+async def is_deleted(conn: Connection, post_id: int) -> bool | None:
+    """Tell whether a post is a tombstone (None: no such post)."""
+    value: bool | None = await conn.fetchval(
+        "SELECT deleted_at IS NOT NULL FROM posts WHERE id = $1", post_id
+    )
+    return value
+
+
+async def update_remote_post(
+    conn: Connection, post_id: int, *, content_html: str, content_warning: str
+) -> None:
+    await conn.execute(
+        """
+        UPDATE posts SET content_html = $2, content_warning = $3, updated_at = now()
+        WHERE id = $1 AND deleted_at IS NULL
+        """,
+        post_id,
+        content_html,
+        content_warning,
+    )
+
+
+async def list_feed(conn: Connection, follower_id: int, *, limit: int = 40) -> list[Post]:
+    """Return recent posts by actors the account follows, or announced by them."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        WHERE p.deleted_at IS NULL AND (
+            p.author_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                            AND state = 'accepted')
+            OR p.via_actor_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                                  AND state = 'accepted'))
+        ORDER BY p.id DESC LIMIT $2
+        """,
+        follower_id,
+        limit,
+    )
+    return [_post(r) for r in rows]
+
+
+async def insert_like(conn: Connection, actor_id: int, post_id: int, uri: str | None) -> bool:
+    result: str = await conn.execute(
+        "INSERT INTO likes (actor_id, post_id, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        actor_id,
+        post_id,
+        uri,
+    )
+    return result.endswith(" 1")
+
+
+async def delete_like(conn: Connection, actor_id: int, post_id: int) -> bool:
+    result: str = await conn.execute(
+        "DELETE FROM likes WHERE actor_id = $1 AND post_id = $2", actor_id, post_id
+    )
+    return result != "DELETE 0"
+
+
+async def find_like_by_uri(conn: Connection, uri: str) -> tuple[int, int] | None:
+    row = await conn.fetchrow("SELECT actor_id, post_id FROM likes WHERE uri = $1", uri)
+    return (row["actor_id"], row["post_id"]) if row else None
+
+
+async def count_likes(conn: Connection, post_id: int) -> int:
+    value: int = await conn.fetchval("SELECT count(*) FROM likes WHERE post_id = $1", post_id)
+    return value
+
+
+async def list_actor_post_ids(conn: Connection, author_id: int) -> list[int]:
+    rows = await conn.fetch("SELECT id FROM posts WHERE author_id = $1", author_id)
+    return [r["id"] for r in rows]

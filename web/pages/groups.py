@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from server.errors import Invalid
 from server.models import Account, Group
-from server.services import avatars, groups, posts
+from server.services import avatars, follows, groups, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.render import current_account, redirect, render
 
@@ -48,11 +48,13 @@ async def create_group(request: Request, form: FormData) -> Response:
 async def _group_context(
     request: Request, group: Group, account: Account | None
 ) -> dict[str, object]:
-    membership = await groups.get_membership(request.app.state.db, group, account)
+    db = request.app.state.db
+    membership = await groups.get_membership(db, group, account)
     return {
         "group": group,
         "membership": membership,
         "can_read": groups.can_read(group, membership),
+        "followers_count": await follows.count_followers(db, group.id),
     }
 
 
@@ -100,11 +102,16 @@ async def members_page(
     is_moderator = membership is not None and membership.is_moderator  # type: ignore[attr-defined]
     pending = await groups.list_members(db, group, account, state="pending") if is_moderator else []
     invited = await groups.list_members(db, group, account, state="invited") if is_moderator else []
+    assert account is not None or not is_moderator
+    follow_requests = (
+        await follows.list_follow_requests(db, group, account) if account and is_moderator else []
+    )
     context.update(
         {
             "members": members,
             "pending": pending,
             "invited": invited,
+            "follow_requests": follow_requests,
             "is_moderator": is_moderator,
             "errors": errors or {},
             "form": form or {},

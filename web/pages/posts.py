@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Invalid
-from server.services import groups, posts
+from server.services import actors, groups, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import current_account, redirect, render
@@ -51,7 +51,11 @@ async def post_page(
         post_id = parse_id(request.path_params["post_id"])
     post, group = await posts.get_post(db, post_id, account)
     membership = await groups.get_membership(db, group, account)
+    stats = None
+    if membership is not None and membership.is_moderator:
+        stats = await actors.get_post_delivery_stats(db, post.id)
     context = {
+        "stats": stats,
         "post": post,
         "group": group,
         "membership": membership,

@@ -1,0 +1,103 @@
+"""The delivery worker: claims delivery rows, signs as the activity's actor, POSTs, records.
+
+Any number of workers share the table (FOR UPDATE SKIP LOCKED with a lease); each caps its
+concurrent requests per host so one slow peer cannot hold up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+from federation.context import Federation
+from federation.fetch import FetchError, Signer
+from server.services import deliveries
+from server.worker import MAX_ATTEMPTS, retry_delay
+
+log = logging.getLogger(__name__)
+
+PER_HOST = 8
+BATCH = 400
+
+
+def _unsalvageable(status: int) -> bool:
+    # Mastodon (json_ld_helper.rb, response_error_unsalvageable?): 4xx but 401, 408 and 429,
+    # and 501, will never succeed; everything else may.
+    return (400 <= status < 500 and status not in (401, 408, 429)) or status == 501
+
+
+class DeliveryWorker:
+    def __init__(self, fed: Federation) -> None:
+        self.fed = fed
+        self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(PER_HOST)
+        )
+
+    def _signer(self, row: dict[str, Any]) -> Signer:
+        prefix = {"group": "groups", "person": "users"}.get(row["kind"])
+        uri = (
+            f"{self.fed.urls.base}/{prefix}/{row['name']}"
+            if prefix
+            else f"{self.fed.urls.base}/actor"
+        )
+        return Signer(uri + "#main-key", row["private_key_pem"])
+
+    async def deliver(self, row: dict[str, Any]) -> None:
+        """Deliver one row and record the outcome; never raises for a peer's failure."""
+        db, host = self.fed.db, row["host"]
+        body = row["payload"].encode() if isinstance(row["payload"], str) else row["payload"]
+        async with self.host_slots[host]:
+            try:
+                status = await self.fed.http.post_activity(row["inbox"], body, self._signer(row))
+                error = f"HTTP {status}"
+            except FetchError as exc:
+                status, error = 0, exc.message
+                if not exc.retryable:
+                    await deliveries.record_permanent_failure(db, row["id"], row["activity_id"])
+                    return
+        if 200 <= status < 300:
+            await deliveries.record_success(db, row["id"], row["activity_id"], host)
+        elif status == 410:
+            await deliveries.record_permanent_failure(
+                db, row["id"], row["activity_id"], gone_inbox=row["inbox"]
+            )
+        elif (status and _unsalvageable(status)) or row["attempts"] >= MAX_ATTEMPTS:
+            await deliveries.record_permanent_failure(db, row["id"], row["activity_id"])
+        else:
+            await deliveries.record_retry(
+                db, row["id"], host, delay_seconds=retry_delay(row["attempts"]), error=error
+            )
+
+    async def run(self, stop: asyncio.Event, *, idle_seconds: float = 0.5) -> None:
+        """Deliver until `stop` is set."""
+        running: set[asyncio.Task[None]] = set()
+        while not stop.is_set():
+            free = BATCH - len(running)
+            rows = await self._claim(free) if free > 0 else []
+            for row in rows:
+                task = asyncio.create_task(self.deliver(row))
+                running.add(task)
+                task.add_done_callback(running.discard)
+            if not rows:
+                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
+                await asyncio.wait(
+                    [*waiters, *running], timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in waiters:
+                    waiter.cancel()
+            elif len(running) >= BATCH:
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        if running:
+            await asyncio.wait(running, timeout=15)
+
+    async def _claim(self, limit: int) -> list[dict[str, Any]]:
+        try:
+            return await deliveries.claim_deliveries(self.fed.db, limit)
+        except Exception as exc:  # PostgreSQL restarting: try again shortly
+            if type(exc).__module__.startswith("asyncpg") or isinstance(exc, OSError):
+                log.warning("claiming deliveries failed: %s", exc)
+                await asyncio.sleep(1)
+                return []
+            raise

@@ -1,0 +1,104 @@
+"""The inbox edge: limits, signature, key owner = actor, then store durably and answer 202.
+
+Processing happens later, in a worker (federation/processing.py), so a peer never waits on us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from federation.context import Federation
+from federation.fetch import FetchError
+from federation.jsondoc import MAX_BODY, DocumentError, first_type, id_of, parse_document
+from federation.remote_actors import get_key_owner
+from federation.signatures import SignatureError, parse_request_signature, verify_signature
+from server.services import inbox
+
+ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
+
+
+@dataclass(frozen=True)
+class InboxReply:
+    status: int
+    message: str
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """Read at most MAX_BODY bytes; None when the body is larger."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+async def receive(fed: Federation, request: Request) -> InboxReply:
+    """Check and store one incoming activity; return the answer for the peer."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ACCEPTED_TYPES:
+        return InboxReply(415, "Content-Type must be application/activity+json")
+    body = await _read_body(request)
+    if body is None:
+        return InboxReply(413, "Body larger than 1 MB")
+    try:
+        activity = parse_document(body)
+    except DocumentError as exc:
+        return InboxReply(400, exc.message)
+    activity_id, actor_uri = activity.get("id"), id_of(activity.get("actor"))
+    activity_type = first_type(activity)
+    if not isinstance(activity_id, str) or not actor_uri or not activity_type:
+        return InboxReply(400, "An activity needs id, type and actor")
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    try:
+        parsed = parse_request_signature(
+            request.method, path, request.headers, body, scheme=request.url.scheme
+        )
+    except SignatureError as exc:
+        return InboxReply(401, exc.message)
+    try:
+        owner = await get_key_owner(fed, parsed.key_id)
+    except FetchError as exc:
+        if (
+            exc.status == 410
+            and activity_type == "Delete"
+            and id_of(activity.get("object")) == actor_uri
+        ):
+            # The account is gone and so is its key: Mastodon answers 202 and skips it too.
+            return InboxReply(202, "Accepted")
+        return InboxReply(
+            503 if exc.retryable else 401, f"Cannot get the signing key: {exc.message}"
+        )
+    try:
+        verify_signature(parsed, owner.public_key_pem or "")
+    except SignatureError:
+        # The key may have been rotated: refetch it once.
+        try:
+            owner = await get_key_owner(fed, parsed.key_id, refresh=True)
+            verify_signature(parsed, owner.public_key_pem or "")
+        except (FetchError, SignatureError) as exc:
+            message = exc.message if isinstance(exc, SignatureError | FetchError) else ""
+            return InboxReply(401, f"Signature does not verify: {message}")
+    if owner.uri != actor_uri:
+        return InboxReply(401, "The key's owner is not the activity's actor")
+    if fed.urls.host != "" and not _same_host(activity_id, actor_uri):
+        return InboxReply(400, "The activity id is not on the actor's host")
+    await inbox.accept_activity(
+        fed.db,
+        activity_id=activity_id,
+        type=activity_type,
+        actor_uri=actor_uri,
+        payload=activity,
+    )
+    return InboxReply(202, "Accepted")
+
+
+def _same_host(a: str, b: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()

@@ -1,0 +1,221 @@
+"""Turning jobs written by the services into activities in the outbox, with their deliveries.
+
+FEP-1b12: a member's Create is addressed to the group; the group Announces the post to its
+followers, so Mastodon shows it as a boost by the group. The group never forwards a member's
+activity unchanged: Mastodon drops activities signed by someone other than their actor.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from federation.context import Federation
+from federation.documents import activity, note_document
+from federation.jsondoc import AS_PUBLIC
+from federation.remote_actors import resolve_handle
+from server.errors import DomainError
+from server.models import Actor, Job
+from server.services import actors, follows, outbox
+from server.worker import PermanentJobError
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+
+
+async def _reply_inboxes(fed: Federation, in_reply_to_id: int | None) -> list[str]:
+    """Return the inbox of the author of the post answered, when that author is remote."""
+    if in_reply_to_id is None:
+        return []
+    parent, _deleted = await actors.get_post_any(fed.db, in_reply_to_id)
+    if parent is None or parent.author_domain is None:
+        return []
+    author = await actors.get_actor(fed.db, parent.author_id)
+    return [author.inbox] if author.inbox else []
+
+
+async def federate_post(fed: Federation, job: Job) -> None:
+    """Publish a post's creation, edit or deletion, and the group's Announce of it."""
+    post_id = int(str(job.payload["post_id"]))
+    action = str(job.payload["action"])
+    try:
+        post, author, group = await outbox.get_post_for_federation(fed.db, post_id)
+    except LookupError:
+        raise PermanentJobError("post is gone") from None
+    if group is None or not await outbox.is_public_group(fed.db, group.id):
+        return  # members-only groups stay on this instance
+    urls = fed.urls
+    group_uri = urls.actor(group)
+    followers = f"{group_uri}/followers"
+    note_uri = post.uri or urls.post(post.id)
+    inboxes = await outbox.follower_inboxes(fed.db, group.id)
+    now = datetime.now(UTC)
+
+    async def announce(obj: Any, suffix: str) -> None:
+        document = activity(
+            f"{urls.post(post.id)}/{suffix}",
+            "Announce",
+            group_uri,
+            obj,
+            to=[AS_PUBLIC],
+            cc=[followers],
+            audience=group_uri,
+            published=now,
+        )
+        await outbox.publish_activity(
+            fed.db,
+            uri=document["id"],
+            actor_id=group.id,
+            type="Announce",
+            payload=document,
+            inboxes=inboxes,
+            post_id=post.id,
+        )
+
+    if action == "announce":  # a remote post kept in the group
+        await announce(note_uri, "announce")
+        return
+    if author.domain is not None:
+        return  # remote edits and deletions reach followers from their author
+    author_uri = urls.actor(author)
+    parent_uri = None
+    if post.in_reply_to_id is not None:
+        parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
+        parent_uri = (parent.uri or urls.post(parent.id)) if parent else None
+    note = note_document(urls, post, author_uri, group_uri)
+    note.pop("@context")
+    if parent_uri:
+        note["inReplyTo"] = parent_uri
+    to, cc = [AS_PUBLIC], [group_uri, followers]
+    targets = inboxes + await _reply_inboxes(fed, post.in_reply_to_id)
+    if action == "create":
+        inner = activity(
+            f"{note_uri}/activity", "Create", author_uri, note, to=to, cc=cc,
+            audience=group_uri, published=post.created_at,
+        )  # fmt: skip
+        suffix = "announce"
+    elif action == "update":
+        inner = activity(
+            f"{note_uri}/updates/{_stamp()}", "Update", author_uri, note, to=to, cc=cc,
+            audience=group_uri, published=now,
+        )  # fmt: skip
+        suffix = f"announces/{_stamp()}"
+    elif action == "delete":
+        tomb = {"id": note_uri, "type": "Tombstone"}
+        inner = activity(
+            f"{note_uri}/deletes/{_stamp()}", "Delete", author_uri, tomb, to=to, cc=cc,
+            audience=group_uri, published=now,
+        )  # fmt: skip
+        suffix = f"announces/{_stamp()}"
+    else:
+        raise PermanentJobError(f"unknown action {action}")
+    # The author's own activity reaches the group's followers too: Mastodon applies edits and
+    # deletions only from the author, and shows a reply in its thread from the Create.
+    await outbox.publish_activity(
+        fed.db,
+        uri=inner["id"],
+        actor_id=author.id,
+        type=inner["type"],
+        payload=inner,
+        inboxes=targets if action != "create" else _without(targets, inboxes),
+        post_id=post.id,
+    )
+    if action == "create":
+        await announce(note_uri, suffix)
+    else:
+        embedded = dict(inner)
+        embedded.pop("@context")
+        await announce(embedded, suffix)
+
+
+def _without(items: list[str], excluded: list[str]) -> list[str]:
+    drop = set(excluded)
+    return [i for i in items if i not in drop]
+
+
+async def send_follow_response(fed: Federation, job: Job) -> None:
+    """Send Accept or Reject of a Follow received by a local actor."""
+    follower = await actors.get_actor(fed.db, int(str(job.payload["follower_id"])))
+    target = await actors.get_actor(fed.db, int(str(job.payload["target_id"])))
+    if follower.inbox is None:
+        raise PermanentJobError("follower has no inbox")
+    accept = bool(job.payload["accept"])
+    kind = "Accept" if accept else "Reject"
+    target_uri = fed.urls.actor(target)
+    follow = {
+        "id": str(job.payload["follow_uri"]),
+        "type": "Follow",
+        "actor": follower.uri,
+        "object": target_uri,
+    }
+    document = activity(
+        f"{target_uri}#{kind.lower()}s/{_stamp()}", kind, target_uri, follow,
+        to=[str(follower.uri)], cc=[],
+    )  # fmt: skip
+    # Mastodon sends Accept and Reject to the personal inbox, not the shared one.
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=target.id, type=kind, payload=document,
+        inboxes=[follower.inbox], public=False,
+    )  # fmt: skip
+
+
+async def send_follow(fed: Federation, job: Job) -> None:
+    """Send a local account's Follow (or its Undo) to a remote actor."""
+    follower = await actors.get_actor(fed.db, int(str(job.payload["follower_id"])))
+    target = await actors.get_actor(fed.db, int(str(job.payload["target_id"])))
+    if target.inbox is None:
+        raise PermanentJobError("target has no inbox")
+    follower_uri = fed.urls.actor(follower)
+    follow = activity(
+        str(job.payload["follow_uri"]), "Follow", follower_uri, target.uri,
+        to=[str(target.uri)], cc=[],
+    )  # fmt: skip
+    document = follow
+    if job.payload.get("undo"):
+        inner = dict(follow)
+        inner.pop("@context")
+        document = activity(
+            f"{follow['id']}/undo", "Undo", follower_uri, inner, to=[str(target.uri)], cc=[]
+        )
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=follower.id, type=document["type"],
+        payload=document, inboxes=[target.inbox], public=False,
+    )  # fmt: skip
+
+
+async def resolve_and_follow(fed: Federation, job: Job) -> None:
+    """Find @name@host (or a URL) and follow it for a local account."""
+    account_id = int(str(job.payload["account_id"]))
+    target = await resolve_handle(fed, str(job.payload["handle"]))
+    follower: Actor = await actors.get_actor(fed.db, account_id)
+    follow_uri = f"{fed.urls.actor(follower)}/follows/{secrets.token_hex(8)}"
+    try:
+        await follows.follow_actor(fed.db, account_id, target, follow_uri)
+    except DomainError as exc:
+        raise PermanentJobError(exc.message) from None
+
+
+async def send_like(fed: Federation, job: Job) -> None:
+    """Send a local account's Like (or its Undo) of a remote post to the post's author."""
+    liker = await actors.get_actor(fed.db, int(str(job.payload["actor_id"])))
+    post, _deleted = await actors.get_post_any(fed.db, int(str(job.payload["post_id"])))
+    if post is None or post.uri is None:
+        raise PermanentJobError("post is gone or local")
+    author = await actors.get_actor(fed.db, post.author_id)
+    if author.inbox is None:
+        raise PermanentJobError("author has no inbox")
+    liker_uri = fed.urls.actor(liker)
+    like_id = f"{liker_uri}/likes/{post.id}"
+    document = activity(like_id, "Like", liker_uri, post.uri, to=[str(author.uri)], cc=[])
+    if job.payload.get("undo"):
+        inner = dict(document)
+        inner.pop("@context")
+        document = activity(
+            f"{like_id}/undo/{_stamp()}", "Undo", liker_uri, inner, to=[str(author.uri)], cc=[]
+        )
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=liker.id, type=document["type"],
+        payload=document, inboxes=[author.inbox], public=False,
+    )  # fmt: skip

@@ -1,0 +1,217 @@
+"""Processing stored inbox activities: a table of small handlers, one per activity type.
+
+Unknown types are kept (the row stays in inbox_activities) and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from federation.context import Federation
+from federation.fetch import FetchError
+from federation.jsondoc import id_of, ids_of, text_of, types_of
+from federation.remote_actors import get_actor, parse_actor
+from server.errors import DomainError, NotFound
+from server.models import Actor, RemoteNote
+from server.services import actors, follows, inbound
+from server.services import inbox as inbox_service
+from server.worker import PermanentJobError
+
+log = logging.getLogger(__name__)
+
+NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event"})
+ActivityHandler = Callable[[Federation, dict[str, Any], Actor], Awaitable[str]]
+
+
+async def _local_target(fed: Federation, uri: str | None) -> Actor:
+    name = fed.urls.local_actor_name(uri) if uri else None
+    if name is None:
+        raise NotFound("No such actor here.")
+    return await actors.get_local_actor(fed.db, name)
+
+
+async def on_follow(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    target = await _local_target(fed, id_of(activity.get("object")))
+    return await follows.receive_follow(fed.db, actor, target, str(activity["id"]))
+
+
+async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    obj = activity.get("object")
+    inner_type = types_of(obj)[0] if isinstance(obj, dict) and types_of(obj) else ""
+    if inner_type == "Follow" and isinstance(obj, dict):
+        target = await _local_target(fed, id_of(obj.get("object")))
+        removed = await follows.receive_undo_follow(fed.db, actor, target)
+        return "unfollowed" if removed else "no such follow"
+    like_uri = id_of(obj)
+    if inner_type in ("Like", "") and like_uri:
+        removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
+        return "unliked" if removed else "no such like"
+    return "ignored"
+
+
+async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    obj = activity.get("object")
+    follower_uri = id_of(obj.get("actor")) if isinstance(obj, dict) else None
+    follow_uri = id_of(obj)
+    # Mastodon matches by the Follow's id; an embedded Follow also names its actor.
+    follower_name = fed.urls.local_actor_name(follower_uri) if follower_uri else None
+    if follower_name is None and follow_uri and fed.urls.is_local(follow_uri):
+        follower_name = follow_uri.rsplit("/follows/", 1)[0].rsplit("/", 1)[-1]
+    if follower_name is None:
+        return "not our follow"
+    follower = await actors.get_local_actor(fed.db, follower_name)
+    accepted = activity.get("type") == "Accept"
+    await follows.receive_follow_response(fed.db, actor, follower.id, accepted=accepted)
+    return "follow accepted" if accepted else "follow rejected"
+
+
+async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
+    """Read a Note (or Page, Article) into what the services need, ids resolved."""
+    uri = str(obj["id"])
+    in_reply_to = id_of(obj.get("inReplyTo"))
+    reply_id = None
+    if in_reply_to:
+        reply_id = fed.urls.local_post_id(in_reply_to) or await actors.find_post_by_uri(
+            fed.db, in_reply_to
+        )
+    groups: list[int] = []
+    for ref in ids_of(obj.get("to")) + ids_of(obj.get("cc")) + ids_of(obj.get("audience")):
+        name = fed.urls.local_actor_name(ref)
+        if name is None:
+            continue
+        try:
+            target = await actors.get_local_actor(fed.db, name, kind="group")
+        except NotFound:
+            continue
+        if target.id not in groups:
+            groups.append(target.id)
+    content = text_of(obj.get("content"), 200_000)
+    if not content and obj.get("name"):
+        content = f"<p>{text_of(obj.get('name'), 500)}</p>"
+    sensitive = obj.get("sensitive") is True or bool(obj.get("summary"))
+    url = obj.get("url")
+    return RemoteNote(
+        uri=uri,
+        url=url if isinstance(url, str) else id_of(url),
+        content_html=content,
+        content_warning=text_of(obj.get("summary"), 500) if sensitive else "",
+        in_reply_to_id=reply_id,
+        in_reply_to_uri=in_reply_to,
+        addressed_group_ids=tuple(groups),
+    )
+
+
+def _same_host(a: str, b: str) -> bool:
+    return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()
+
+
+async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    obj = activity.get("object")
+    if isinstance(obj, str):
+        obj = await fed.http.get_json(obj, fed.instance_signer)
+    if not isinstance(obj, dict) or not NOTE_TYPES.intersection(types_of(obj)):
+        return "ignored: not a post"
+    if not isinstance(obj.get("id"), str) or not _same_host(obj["id"], str(actor.uri)):
+        return "refused: the object is not on the actor's host"
+    if id_of(obj.get("attributedTo")) not in (None, actor.uri):
+        return "refused: the object is attributed to someone else"
+    post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
+    return f"stored post {post_id}" if post_id else "not for us"
+
+
+async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    obj = activity.get("object")
+    if isinstance(obj, dict) and "Create" in types_of(obj):
+        obj = obj.get("object")  # Lemmy and FEP-1b12 groups announce the Create
+    uri = id_of(obj)
+    if uri is None or fed.urls.is_local(uri):
+        return "ignored"
+    if await actors.find_post_by_uri(fed.db, uri) is not None:
+        return "already known"
+    # Never trust an announced copy: fetch the object from its origin.
+    document = await fed.http.get_json(uri, fed.instance_signer)
+    author_uri = id_of(document.get("attributedTo"))
+    if author_uri is None or not _same_host(author_uri, uri):
+        return "refused: object not attributed on its own host"
+    if not NOTE_TYPES.intersection(types_of(document)):
+        return "ignored: not a post"
+    author = await get_actor(fed, author_uri)
+    note = await _note_from(fed, document)
+    post_id = await inbound.receive_note(fed.db, author, note, via=actor)
+    return f"stored post {post_id}" if post_id else "not for us"
+
+
+async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    obj = activity.get("object")
+    if not isinstance(obj, dict):
+        return "ignored"
+    if id_of(obj) == actor.uri:
+        await inbound.store_remote_actor(fed.db, parse_actor(obj))
+        return "actor refreshed"
+    if NOTE_TYPES.intersection(types_of(obj)):
+        post_id = await inbound.receive_note_update(fed.db, actor, await _note_from(fed, obj))
+        return f"updated post {post_id}"
+    return "ignored"
+
+
+async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    uri = id_of(activity.get("object"))
+    if uri is None:
+        return "ignored"
+    if uri == actor.uri:
+        await inbound.receive_actor_delete(fed.db, actor)
+        return "actor deleted"
+    post_id = await inbound.receive_note_delete(fed.db, actor, uri)
+    return f"deleted post {post_id}"
+
+
+async def on_like(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    uri = id_of(activity.get("object"))
+    post_id = fed.urls.local_post_id(uri) if uri else None
+    if post_id is None and uri:
+        post_id = await actors.find_post_by_uri(fed.db, uri)
+    if post_id is None:
+        return "ignored: unknown post"
+    await inbound.receive_like(fed.db, actor, post_id, str(activity["id"]))
+    return "liked"
+
+
+HANDLERS: dict[str, ActivityHandler] = {
+    "Follow": on_follow,
+    "Undo": on_undo,
+    "Accept": on_follow_response,
+    "Reject": on_follow_response,
+    "Create": on_create,
+    "Announce": on_announce,
+    "Update": on_update,
+    "Delete": on_delete,
+    "Like": on_like,
+}
+
+
+async def process_activity(fed: Federation, row_id: int) -> str:
+    """Process one stored activity; return a short outcome (kept with the row)."""
+    activity = await inbox_service.get_activity(fed.db, row_id)
+    if activity is None:
+        raise PermanentJobError("activity row is gone")
+    handler = HANDLERS.get(str(activity.get("type")))
+    if handler is None:
+        outcome = "ignored: unknown type"
+    else:
+        actor_uri = id_of(activity.get("actor"))
+        try:
+            actor = await actors.find_remote_actor(fed.db, actor_uri or "")
+            if actor is None:
+                actor = await get_actor(fed, actor_uri or "")
+            outcome = await handler(fed, activity, actor)
+        except DomainError as exc:
+            outcome = f"refused: {exc.message}"
+        except FetchError as exc:
+            if exc.retryable:
+                raise
+            outcome = f"failed: {exc.message}"
+    await inbox_service.record_outcome(fed.db, row_id, outcome)
+    return outcome

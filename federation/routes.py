@@ -1,0 +1,331 @@
+"""ActivityPub and discovery endpoints: WebFinger, host-meta, NodeInfo, actors, inboxes, outboxes.
+
+Actor and post URLs are shared with the web pages: the composition root sends a request here
+when it asks for ActivityStreams JSON (`wants_activity_json`), to the page otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from federation.context import Federation
+from federation.documents import (
+    actor_document,
+    collection_page,
+    note_document,
+    ordered_collection,
+    tombstone,
+)
+from federation.inbox import receive
+from server.errors import DomainError, NotFound
+from server.models import Actor
+from server.services import actors, outbox
+
+ACTIVITY_JSON = "application/activity+json"
+PAGE_SIZE = 50
+SOFTWARE_VERSION = "0.1.0"
+
+
+class ActivityJSONResponse(JSONResponse):
+    media_type = ACTIVITY_JSON
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def wants_activity_json(request: Request) -> bool:
+    """Tell whether the client asked for ActivityStreams (Accept), rather than a page."""
+    accept = request.headers.get("accept", "").lower()
+    return (
+        "application/activity+json" in accept
+        or ("application/ld+json" in accept and "activitystreams" in accept)
+        or accept.strip() == "application/ld+json"
+    )
+
+
+def _fed(request: Request) -> Federation:
+    fed: Federation = request.app.state.federation
+    return fed
+
+
+def _error(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _avatar_url(fed: Federation, actor: Actor) -> str | None:
+    return f"{fed.urls.base}/media/avatars/{actor.avatar}" if actor.avatar else None
+
+
+async def _local_actor(request: Request, kind: str) -> Actor:
+    name = (
+        request.path_params.get("name")
+        or request.path_params.get("username")
+        or request.path_params.get("slug", "")
+    )
+    return await actors.get_local_actor(_fed(request).db, name, kind=kind)
+
+
+async def actor_json(request: Request, kind: str) -> Response:
+    fed = _fed(request)
+    try:
+        actor = await _local_actor(request, kind)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    group = await actors.get_group_for_actor(fed.db, actor) if kind == "group" else None
+    document = actor_document(fed.urls, actor, group=group, avatar_url=_avatar_url(fed, actor))
+    return ActivityJSONResponse(document)
+
+
+async def person_json(request: Request) -> Response:
+    return await actor_json(request, "person")
+
+
+async def group_json(request: Request) -> Response:
+    return await actor_json(request, "group")
+
+
+async def instance_actor(request: Request) -> Response:
+    fed = _fed(request)
+    return ActivityJSONResponse(actor_document(fed.urls, fed.instance_actor))
+
+
+async def post_json(request: Request) -> Response:
+    fed = _fed(request)
+    raw = request.path_params["post_id"]
+    if not str(raw).isdigit() or len(str(raw)) > 18:
+        return _error(404, "No such post")
+    post, deleted = await actors.get_post_any(fed.db, int(raw))
+    if deleted:
+        return ActivityJSONResponse(tombstone(fed.urls.post(int(raw))), status_code=410)
+    if post is None or post.group_id is None or post.uri is not None:
+        return _error(404, "No such post")
+    if not await outbox.is_public_group(fed.db, post.group_id):
+        return _error(403, "This group shares its posts with members only")
+    author = await actors.get_actor(fed.db, post.author_id)
+    group = await actors.get_actor(fed.db, post.group_id)
+    note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group))
+    if post.in_reply_to_id is not None:
+        parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
+        if parent is not None:
+            note["inReplyTo"] = parent.uri or fed.urls.post(parent.id)
+    return ActivityJSONResponse(note)
+
+
+async def post_activity(request: Request) -> Response:
+    """Serve the activities published about a post (its Create, the group's Announce)."""
+    fed = _fed(request)
+    uri = fed.urls.base + request.url.path
+    document = await outbox.get_outbox_activity(fed.db, uri)
+    if document is None:
+        return _error(404, "No such activity")
+    return ActivityJSONResponse(document)
+
+
+async def inbox(request: Request) -> Response:
+    reply = await receive(_fed(request), request)
+    if reply.status == 202:
+        return Response(status_code=202)
+    return _error(reply.status, reply.message)
+
+
+# Inbox POSTs are authenticated by HTTP signatures, not by a browser's CSRF token.
+inbox.signature_checked = True  # type: ignore[attr-defined]
+
+
+async def outbox_collection(request: Request) -> Response:
+    fed = _fed(request)
+    kind = "group" if request.url.path.startswith("/groups/") else "person"
+    try:
+        actor = await _local_actor(request, kind)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    uri = f"{fed.urls.actor(actor)}/outbox"
+    if kind == "group" and not await outbox.is_public_group(fed.db, actor.id):
+        return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
+    page = request.query_params.get("page")
+    if page is None:
+        total = await outbox.count_outbox(fed.db, actor.id)
+        return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=true"))
+    before = request.query_params.get("max_id", "")
+    rows = await outbox.list_outbox(
+        fed.db, actor.id, before_id=int(before) if before.isdigit() else None, limit=PAGE_SIZE
+    )
+    items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
+    next_uri = f"{uri}?page=true&max_id={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
+    return ActivityJSONResponse(collection_page(f"{uri}?{request.url.query}", uri, items, next_uri))
+
+
+async def followers_collection(request: Request) -> Response:
+    fed = _fed(request)
+    kind = "group" if request.url.path.startswith("/groups/") else "person"
+    try:
+        actor = await _local_actor(request, kind)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    uri = f"{fed.urls.actor(actor)}/followers"
+    total = await actors.count_followers(fed.db, actor.id)
+    page = request.query_params.get("page", "")
+    if not page.isdigit() or int(page) < 1:
+        return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=1"))
+    number = int(page)
+    followers = await actors.list_followers(fed.db, actor.id, page=number, size=PAGE_SIZE)
+    items = [fed.urls.actor(f) for f in followers]
+    next_uri = f"{uri}?page={number + 1}" if len(items) == PAGE_SIZE else None
+    return ActivityJSONResponse(collection_page(f"{uri}?page={number}", uri, items, next_uri))
+
+
+async def following_collection(request: Request) -> Response:
+    fed = _fed(request)
+    kind = "group" if request.url.path.startswith("/groups/") else "person"
+    try:
+        actor = await _local_actor(request, kind)
+    except DomainError as exc:
+        return _error(exc.status, exc.message)
+    uri = f"{fed.urls.actor(actor)}/following"
+    following = await actors.list_following(fed.db, actor.id)
+    items = [fed.urls.actor(a) for a in following]
+    return ActivityJSONResponse(ordered_collection(uri, len(items), None, items))
+
+
+async def featured_collection(request: Request) -> Response:
+    fed = _fed(request)
+    uri = f"{fed.urls.base}{request.url.path}"
+    return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
+
+
+async def webfinger(request: Request) -> Response:
+    fed = _fed(request)
+    resource = unquote(request.query_params.get("resource", ""))[:300]
+    name: str | None = None
+    if resource.startswith("acct:"):
+        user, _, host = resource[5:].lstrip("@").partition("@")
+        if host.lower() == fed.urls.host:
+            name = user
+    elif resource.startswith(("https://", "http://")):
+        name = fed.urls.local_actor_name(resource)
+        if resource == f"{fed.urls.base}/actor":
+            name = actors.INSTANCE_ACTOR
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        return _error(404, "No such resource here")
+    try:
+        actor = await actors.get_local_actor(fed.db, name)
+    except NotFound:
+        return _error(404, "No such resource here")
+    uri = fed.urls.actor(actor)
+    document = {
+        "subject": f"acct:{actor.name}@{fed.urls.host}",
+        "aliases": [uri],
+        "links": [
+            {"rel": "self", "type": ACTIVITY_JSON, "href": uri},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": uri},
+            {
+                "rel": "http://ostatus.org/schema/1.0/subscribe",
+                "template": f"{fed.urls.base}/authorize_interaction?uri={{uri}}",
+            },
+        ],
+    }
+    return JSONResponse(
+        document,
+        media_type="application/jrd+json",
+        headers={"access-control-allow-origin": "*"},
+    )
+
+
+async def host_meta(request: Request) -> Response:
+    fed = _fed(request)
+    template = f"{fed.urls.base}/.well-known/webfinger?resource={{uri}}"
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<XRD xmlns="http://docs.oasis-open.org/ns/xri/xrd-1.0">\n'
+        f'  <Link rel="lrdd" template="{template}"/>\n'
+        "</XRD>\n"
+    )
+    return Response(xml, media_type="application/xrd+xml")
+
+
+async def host_meta_json(request: Request) -> Response:
+    fed = _fed(request)
+    template = f"{fed.urls.base}/.well-known/webfinger?resource={{uri}}"
+    return JSONResponse({"links": [{"rel": "lrdd", "template": template}]})
+
+
+async def nodeinfo_links(request: Request) -> Response:
+    base = _fed(request).urls.base
+    return JSONResponse(
+        {
+            "links": [
+                {
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                    "href": f"{base}/nodeinfo/2.0",
+                },
+                {
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                    "href": f"{base}/nodeinfo/2.1",
+                },
+            ]
+        }
+    )
+
+
+async def nodeinfo(request: Request) -> Response:
+    fed = _fed(request)
+    version = request.path_params["version"]
+    if version not in ("2.0", "2.1"):
+        return _error(404, "Unknown NodeInfo version")
+    users, month, half_year, posts = await actors.usage_counts(fed.db)
+    software: dict[str, str] = {"name": "entraide", "version": SOFTWARE_VERSION}
+    if version == "2.1":
+        software["homepage"] = fed.urls.base
+    document = {
+        "version": version,
+        "software": software,
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": []},
+        "openRegistrations": fed.config.registrations == "open",
+        "usage": {
+            "users": {"total": users, "activeMonth": month, "activeHalfyear": half_year},
+            "localPosts": posts,
+        },
+        "metadata": {"nodeName": urlsplit(fed.urls.base).hostname},
+    }
+    profile = f"http://nodeinfo.diaspora.software/ns/schema/{version}#"
+    return JSONResponse(document, media_type=f'application/json; profile="{profile}"')
+
+
+NEGOTIATED = {
+    "/users/{username}": person_json,
+    "/groups/{slug}": group_json,
+    "/posts/{post_id}": post_json,
+}
+
+
+def federation_routes() -> list[BaseRoute]:
+    """Return the ActivityPub and discovery routes (the negotiated ones are in NEGOTIATED)."""
+    return [
+        Route("/.well-known/webfinger", webfinger),
+        Route("/.well-known/host-meta", host_meta),
+        Route("/.well-known/host-meta.json", host_meta_json),
+        Route("/.well-known/nodeinfo", nodeinfo_links),
+        Route("/nodeinfo/{version}", nodeinfo),
+        Route("/actor", instance_actor),
+        Route("/actor/inbox", inbox, methods=["POST"]),
+        Route("/inbox", inbox, methods=["POST"]),
+        Route("/users/{name}/inbox", inbox, methods=["POST"]),
+        Route("/groups/{name}/inbox", inbox, methods=["POST"]),
+        Route("/users/{name}/outbox", outbox_collection),
+        Route("/groups/{name}/outbox", outbox_collection),
+        Route("/users/{name}/followers", followers_collection),
+        Route("/groups/{name}/followers", followers_collection),
+        Route("/users/{name}/following", following_collection),
+        Route("/groups/{name}/following", following_collection),
+        Route("/users/{name}/featured", featured_collection),
+        Route("/groups/{name}/featured", featured_collection),
+        Route("/posts/{post_id}/activity", post_activity),
+        Route("/posts/{post_id}/announce", post_activity),
+    ]

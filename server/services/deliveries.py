@@ -1,0 +1,45 @@
+"""Delivery bookkeeping: claim due deliveries, record outcomes per delivery and per host."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.db import Pool
+from server.storage import activities as store
+
+LEASE_SECONDS = 120
+# Mastodon marks a host unavailable after failures on 7 distinct days.
+DAYS_TO_UNAVAILABLE = 7
+
+
+async def claim_deliveries(db: Pool, limit: int) -> list[dict[str, Any]]:
+    async with db.acquire() as conn, conn.transaction():
+        return await store.claim_deliveries(conn, limit=limit, lease_seconds=LEASE_SECONDS)
+
+
+async def record_success(db: Pool, delivery_id: int, activity_row_id: int, host: str) -> None:
+    async with db.acquire() as conn, conn.transaction():
+        await store.delete_delivery(conn, delivery_id, activity_row_id)
+        await store.record_host_success(conn, host)
+
+
+async def record_permanent_failure(
+    db: Pool, delivery_id: int, activity_row_id: int, *, gone_inbox: str | None = None
+) -> None:
+    """Drop a delivery for good; a 410 from a personal inbox removes the actor behind it."""
+    async with db.acquire() as conn, conn.transaction():
+        await store.drop_delivery(conn, delivery_id, activity_row_id)
+        if gone_inbox is not None:
+            await conn.execute(
+                "DELETE FROM actors WHERE inbox = $1 AND domain IS NOT NULL", gone_inbox
+            )
+
+
+async def record_retry(
+    db: Pool, delivery_id: int, host: str, *, delay_seconds: float, error: str
+) -> None:
+    async with db.acquire() as conn, conn.transaction():
+        await store.update_delivery_retry(
+            conn, delivery_id, delay_seconds=delay_seconds, error=error
+        )
+        await store.record_host_failure(conn, host, days_to_unavailable=DAYS_TO_UNAVAILABLE)

@@ -1,0 +1,154 @@
+"""Follows across servers: remote people following local groups, and members following out."""
+
+from __future__ import annotations
+
+from server.db import Pool
+from server.errors import Conflict, Forbidden, Invalid, NotFound
+from server.models import Account, Actor, Group
+from server.storage import actors as actor_store
+from server.storage import follows as store
+from server.storage import groups as group_store
+from server.storage import jobs as job_store
+
+# Jobs the federation worker turns into activities.
+SEND_FOLLOW_RESPONSE = "send_follow_response"  # Accept or Reject of a received Follow
+SEND_FOLLOW = "send_follow"  # a local account's Follow or Undo Follow
+RESOLVE_AND_FOLLOW = "resolve_and_follow"  # look up @name@host, then follow
+
+
+async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: str) -> str:
+    """Record a remote Follow of a local actor; return 'accepted' or 'pending'.
+
+    Groups that approve members approve followers too (`manuallyApprovesFollowers`); everyone
+    else is accepted at once and an Accept is queued.
+    """
+    if not target.is_local or target.kind == "application":
+        raise NotFound("No such actor here.")
+    async with db.acquire() as conn, conn.transaction():
+        state = "accepted"
+        if target.kind == "group":
+            group = await group_store.get_group(conn, target.id)
+            if group is not None and group.join_policy != "open":
+                state = "pending"
+        existing = await store.get_follow(conn, follower.id, target.id)
+        if existing is not None and existing.state == "accepted":
+            state = "accepted"
+        await store.upsert_follow(conn, follower.id, target.id, follow_uri, state)
+        if state == "accepted":
+            await job_store.insert_job(
+                conn,
+                SEND_FOLLOW_RESPONSE,
+                {"follower_id": follower.id, "target_id": target.id, "accept": True,
+                 "follow_uri": follow_uri},
+            )  # fmt: skip
+    return state
+
+
+async def receive_undo_follow(db: Pool, follower: Actor, target: Actor) -> bool:
+    async with db.acquire() as conn:
+        return await store.delete_follow(conn, follower.id, target.id)
+
+
+async def decide_follow(
+    db: Pool, group: Group, moderator: Account, follower_id: int, *, accept: bool
+) -> None:
+    """Let a moderator accept or reject a pending follow request of the group."""
+    async with db.acquire() as conn, conn.transaction():
+        member = await group_store.get_membership(conn, group.id, moderator.id)
+        if member is None or not member.is_moderator:
+            raise Forbidden("Only the group's moderators can do this.")
+        follow = await store.get_follow(conn, follower_id, group.id)
+        if follow is None or follow.state != "pending":
+            raise NotFound("There is no such request.")
+        if accept:
+            await store.update_follow_state(conn, follower_id, group.id, "accepted")
+        else:
+            await store.delete_follow(conn, follower_id, group.id)
+        await job_store.insert_job(
+            conn,
+            SEND_FOLLOW_RESPONSE,
+            {"follower_id": follower_id, "target_id": group.id, "accept": accept,
+             "follow_uri": follow.uri},
+        )  # fmt: skip
+
+
+async def receive_follow_response(
+    db: Pool, target: Actor, follower_id: int, *, accepted: bool
+) -> None:
+    """Apply a remote Accept or Reject of a local account's follow."""
+    async with db.acquire() as conn:
+        if accepted:
+            await store.update_follow_state(conn, follower_id, target.id, "accepted")
+        else:
+            await store.delete_follow(conn, follower_id, target.id)
+
+
+async def request_follow(db: Pool, account: Account, handle: str) -> None:
+    """Queue a follow of a remote person or group given as @name@host or a URL."""
+    handle = handle.strip()
+    if handle.startswith("https://") or handle.startswith("http://"):
+        ok = len(handle) < 500 and " " not in handle
+    else:
+        parts = handle.lstrip("@").split("@")
+        ok = len(parts) == 2 and all(parts) and len(handle) < 300 and " " not in handle
+    if not ok:
+        raise Invalid({"handle": "Type an address such as @name@example.org or a profile URL."})
+    async with db.acquire() as conn:
+        await job_store.insert_job(
+            conn, RESOLVE_AND_FOLLOW, {"account_id": account.id, "handle": handle}
+        )
+
+
+async def follow_actor(db: Pool, follower_id: int, target: Actor, follow_uri: str) -> None:
+    """Record a local account's follow of a remote actor (pending) and queue the Follow."""
+    if target.is_local:
+        raise Conflict("Follow local groups by joining them.")
+    async with db.acquire() as conn, conn.transaction():
+        await store.upsert_follow(conn, follower_id, target.id, follow_uri, "pending")
+        await job_store.insert_job(
+            conn,
+            SEND_FOLLOW,
+            {"follower_id": follower_id, "target_id": target.id, "undo": False,
+             "follow_uri": follow_uri},
+        )  # fmt: skip
+
+
+async def unfollow(db: Pool, account: Account, target_id: int) -> None:
+    """Stop following a remote actor; an Undo is queued."""
+    async with db.acquire() as conn, conn.transaction():
+        follow = await store.get_follow(conn, account.id, target_id)
+        if follow is None:
+            raise NotFound("You do not follow this account.")
+        await store.delete_follow(conn, account.id, target_id)
+        await job_store.insert_job(
+            conn,
+            SEND_FOLLOW,
+            {"follower_id": account.id, "target_id": target_id, "undo": True,
+             "follow_uri": follow.uri},
+        )  # fmt: skip
+
+
+async def list_following(db: Pool, account: Account) -> list[tuple[Actor, str]]:
+    async with db.acquire() as conn:
+        return await store.list_following(conn, account.id)
+
+
+async def count_followers(db: Pool, actor_id: int) -> int:
+    async with db.acquire() as conn:
+        return await store.count_followers(conn, actor_id)
+
+
+async def list_follow_requests(db: Pool, group: Group, moderator: Account) -> list[Actor]:
+    async with db.acquire() as conn:
+        member = await group_store.get_membership(conn, group.id, moderator.id)
+        if member is None or not member.is_moderator:
+            raise Forbidden("Only the group's moderators can do this.")
+        return await store.list_followers(conn, group.id, state="pending")
+
+
+async def get_actor(db: Pool, actor_id: int) -> Actor:
+    async with db.acquire() as conn:
+        actor = await actor_store.get_actor(conn, actor_id)
+    if actor is None:
+        raise NotFound("No such actor here.")
+    return actor

@@ -1,0 +1,158 @@
+"""Applying what peers send: remote actors, posts, edits, deletions and likes.
+
+Federation parses and verifies; these functions decide what is kept and where, and queue the
+group's Announce when a local group relays something (FEP-1b12).
+"""
+
+from __future__ import annotations
+
+from server import validation as v
+from server.db import Connection, Pool
+from server.errors import Forbidden, NotFound
+from server.models import Actor, RemoteActorData, RemoteNote
+from server.sanitize import sanitize_html
+from server.services.posts import FEDERATE_POST
+from server.storage import actors as actor_store
+from server.storage import follows as follow_store
+from server.storage import groups as group_store
+from server.storage import jobs as job_store
+from server.storage import posts as post_store
+
+MAX_REMOTE_HTML = 100_000
+
+
+async def store_remote_actor(db: Pool, data: RemoteActorData) -> Actor:
+    """Insert or refresh a remote actor; return it."""
+    async with db.acquire() as conn:
+        actor_id = await actor_store.upsert_remote_actor(conn, data)
+        actor = await actor_store.get_actor(conn, actor_id)
+    assert actor is not None
+    return actor
+
+
+async def _may_post_in_group(conn: Connection, group_id: int, author: Actor) -> bool:
+    group = await group_store.get_group(conn, group_id)
+    if group is None:
+        return False
+    member = await group_store.get_membership(conn, group_id, author.id)
+    if member is not None and member.state == "active":
+        return True
+    follow = await follow_store.get_follow(conn, author.id, group_id)
+    settings_allow = await conn.fetchval(
+        "SELECT followers_can_post FROM groups WHERE actor_id = $1", group_id
+    )
+    return bool(settings_allow) and follow is not None and follow.state == "accepted"
+
+
+async def receive_note(
+    db: Pool, author: Actor, note: RemoteNote, *, via: Actor | None = None
+) -> int | None:
+    """Keep a remote post if it belongs here; return its id, or None if it was not kept.
+
+    A reply to a post in a local group joins that group's thread; a post addressed to a local
+    group by a member or an accepted follower joins the group; a post by (or announced by) an
+    actor that someone here follows goes to their feed. Anything else is not ours to keep.
+    """
+    content_html = sanitize_html(note.content_html[:MAX_REMOTE_HTML])
+    warning = note.content_warning.strip()[: v.MAX_CONTENT_WARNING]
+    async with db.acquire() as conn, conn.transaction():
+        group_id: int | None = None
+        relay = False
+        if note.in_reply_to_id is not None:
+            parent = await post_store.get_post(conn, note.in_reply_to_id)
+            if parent is not None and parent.group_id is not None:
+                group_id = parent.group_id
+                parent_group = await group_store.get_group(conn, parent.group_id)
+                relay = parent_group is not None and parent_group.visibility == "public"
+        if group_id is None:
+            for candidate in note.addressed_group_ids:
+                if await _may_post_in_group(conn, candidate, author):
+                    group_id, relay = candidate, True
+                    break
+        if group_id is None:
+            followed = await follow_store.has_local_follower(conn, author.id) or (
+                via is not None and await follow_store.has_local_follower(conn, via.id)
+            )
+            if not followed:
+                return None
+        post_id = await post_store.insert_remote_post(
+            conn,
+            uri=note.uri,
+            url=note.url,
+            group_id=group_id,
+            author_id=author.id,
+            content_html=content_html,
+            content_warning=warning,
+            in_reply_to_id=note.in_reply_to_id,
+            via_actor_id=via.id if via is not None and group_id is None else None,
+        )
+        if post_id is not None and group_id is not None and relay:
+            await job_store.insert_job(
+                conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
+            )
+    return post_id
+
+
+async def _own_post(conn: Connection, actor: Actor, uri: str) -> int:
+    found = await post_store.find_post_id_by_uri(conn, uri)
+    if found is None:
+        raise NotFound("No such post here.")
+    post_id, author_id, deleted = found
+    if author_id != actor.id:
+        raise Forbidden("Only the author can change this post.")
+    if deleted:
+        raise NotFound("This post was deleted.")
+    return post_id
+
+
+async def receive_note_update(db: Pool, actor: Actor, note: RemoteNote) -> int:
+    """Apply the author's edit of a remote post; the group relays it."""
+    async with db.acquire() as conn, conn.transaction():
+        post_id = await _own_post(conn, actor, note.uri)
+        await post_store.update_remote_post(
+            conn,
+            post_id,
+            content_html=sanitize_html(note.content_html[:MAX_REMOTE_HTML]),
+            content_warning=note.content_warning.strip()[: v.MAX_CONTENT_WARNING],
+        )
+        await _relay_if_in_group(conn, post_id, "announce_update")
+    return post_id
+
+
+async def receive_note_delete(db: Pool, actor: Actor, uri: str) -> int:
+    """Apply the author's deletion of a remote post (a tombstone); the group relays it."""
+    async with db.acquire() as conn, conn.transaction():
+        post_id = await _own_post(conn, actor, uri)
+        await post_store.delete_post(conn, post_id)
+        await _relay_if_in_group(conn, post_id, "announce_delete")
+    return post_id
+
+
+async def _relay_if_in_group(conn: Connection, post_id: int, action: str) -> None:
+    group_id = await conn.fetchval("SELECT group_id FROM posts WHERE id = $1", post_id)
+    if group_id is not None:
+        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": action})
+
+
+async def receive_actor_delete(db: Pool, actor: Actor) -> None:
+    """Forget a remote actor who deleted their account, with their posts, follows and likes."""
+    if actor.is_local:
+        raise Forbidden("Local accounts are not deleted from outside.")
+    async with db.acquire() as conn:
+        await actor_store.delete_remote_actor(conn, actor.id)
+
+
+async def receive_like(db: Pool, actor: Actor, post_id: int, like_uri: str | None) -> bool:
+    """Count a like of a post we hold."""
+    async with db.acquire() as conn:
+        if await post_store.is_deleted(conn, post_id) is not False:
+            raise NotFound("No such post here.")
+        return await post_store.insert_like(conn, actor.id, post_id, like_uri)
+
+
+async def receive_undo_like(db: Pool, actor: Actor, like_uri: str) -> bool:
+    async with db.acquire() as conn:
+        found = await post_store.find_like_by_uri(conn, like_uri)
+        if found is None or found[0] != actor.id:
+            return False
+        return await post_store.delete_like(conn, actor.id, found[1])

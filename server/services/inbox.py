@@ -1,0 +1,35 @@
+"""The durable inbox: a received activity is stored, with its processing job, before the 202."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.db import Pool
+from server.storage import activities as store
+from server.storage import jobs as job_store
+
+PROCESS_INBOX = "process_inbox"
+
+
+async def accept_activity(
+    db: Pool, *, activity_id: str, type: str, actor_uri: str, payload: dict[str, Any]
+) -> bool:
+    """Store a verified activity and queue its processing; False if it was already received."""
+    async with db.acquire() as conn, conn.transaction():
+        row_id = await store.insert_inbox_activity(
+            conn, activity_id=activity_id, type=type, actor_uri=actor_uri, payload=payload
+        )
+        if row_id is None:
+            return False
+        await job_store.insert_job(conn, PROCESS_INBOX, {"row_id": row_id})
+    return True
+
+
+async def get_activity(db: Pool, row_id: int) -> dict[str, Any] | None:
+    async with db.acquire() as conn:
+        return await store.get_inbox_activity(conn, row_id)
+
+
+async def record_outcome(db: Pool, row_id: int, outcome: str) -> None:
+    async with db.acquire() as conn:
+        await store.update_inbox_outcome(conn, row_id, outcome)
