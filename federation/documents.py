@@ -71,7 +71,13 @@ def actor_document(
     return document
 
 
-def note_document(urls: Urls, post: Post, author_uri: str, group_uri: str | None) -> dict[str, Any]:
+def note_document(
+    urls: Urls,
+    post: Post,
+    author_uri: str,
+    group_uri: str | None,
+    tags: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """Return the Note of a local post in a group: public, addressed to the group (FEP-1b12)."""
     uri = urls.post(post.id)
     to = [AS_PUBLIC]
@@ -89,7 +95,7 @@ def note_document(urls: Urls, post: Post, author_uri: str, group_uri: str | None
         "url": uri,
         "to": to,
         "cc": cc,
-        "tag": [],
+        "tag": tags or [],
     }
     if group_uri:
         document["audience"] = group_uri

@@ -6,6 +6,7 @@ Processing happens later, in a worker (federation/processing.py), so a peer neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -56,8 +57,9 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
         return InboxReply(400, "An activity needs id, type and actor")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
+        # The scheme peers used is the public one, even behind a proxy that ends TLS.
         parsed = parse_request_signature(
-            request.method, path, request.headers, body, scheme=request.url.scheme
+            request.method, path, request.headers, body, scheme=urlsplit(fed.urls.base).scheme
         )
     except SignatureError as exc:
         return InboxReply(401, exc.message)
@@ -82,11 +84,10 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
             owner = await get_key_owner(fed, parsed.key_id, refresh=True)
             verify_signature(parsed, owner.public_key_pem or "")
         except (FetchError, SignatureError) as exc:
-            message = exc.message if isinstance(exc, SignatureError | FetchError) else ""
-            return InboxReply(401, f"Signature does not verify: {message}")
+            return InboxReply(401, exc.message)
     if owner.uri != actor_uri:
         return InboxReply(401, "The key's owner is not the activity's actor")
-    if fed.urls.host != "" and not _same_host(activity_id, actor_uri):
+    if not _same_host(activity_id, actor_uri):
         return InboxReply(400, "The activity id is not on the actor's host")
     await inbox.accept_activity(
         fed.db,
@@ -99,6 +100,4 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
 
 
 def _same_host(a: str, b: str) -> bool:
-    from urllib.parse import urlsplit
-
     return urlsplit(a).netloc.lower() == urlsplit(b).netloc.lower()

@@ -12,6 +12,7 @@ from federation.processing import process_activity
 from server.config import Config
 from server.db import Pool
 from server.models import Job
+from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
 from server.services.posts import FEDERATE_POST, SEND_LIKE
@@ -36,6 +37,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_FOLLOW: bind(outgoing.send_follow),
         RESOLVE_AND_FOLLOW: bind(outgoing.resolve_and_follow),
         SEND_LIKE: bind(outgoing.send_like),
+        SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
     }
 

@@ -17,6 +17,7 @@ from federation.jsondoc import AS_PUBLIC
 from federation.remote_actors import resolve_handle
 from server.errors import DomainError
 from server.models import Actor, Job
+from server.sanitize import find_hashtags, find_mentions
 from server.services import actors, follows, outbox
 from server.worker import PermanentJobError
 
@@ -34,6 +35,30 @@ async def _reply_inboxes(fed: Federation, in_reply_to_id: int | None) -> list[st
         return []
     author = await actors.get_actor(fed.db, parent.author_id)
     return [author.inbox] if author.inbox else []
+
+
+async def post_tags(fed: Federation, content: str) -> tuple[list[dict[str, str]], list[str]]:
+    """Return the Mention and Hashtag tags of a local post, and the inboxes of those mentioned."""
+    tags: list[dict[str, str]] = []
+    inboxes: list[str] = []
+    for name, host in find_mentions(content):
+        if host is None or host == fed.urls.host:
+            try:
+                local = await actors.get_local_actor(fed.db, name)
+            except DomainError:
+                continue
+            href, handle = fed.urls.actor(local), f"@{local.name}@{fed.urls.host}"
+        else:
+            remote = await actors.find_remote_actor_by_handle(fed.db, name, host)
+            if remote is None or remote.uri is None:
+                continue
+            href, handle = remote.uri, f"@{remote.name}@{remote.domain}"
+            if remote.inbox:
+                inboxes.append(remote.inbox)
+        tags.append({"type": "Mention", "href": href, "name": handle})
+    for tag in find_hashtags(content):
+        tags.append({"type": "Hashtag", "href": f"{fed.urls.base}/tags/{tag}", "name": f"#{tag}"})
+    return tags, inboxes
 
 
 async def federate_post(fed: Federation, job: Job) -> None:
@@ -84,12 +109,13 @@ async def federate_post(fed: Federation, job: Job) -> None:
     if post.in_reply_to_id is not None:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         parent_uri = (parent.uri or urls.post(parent.id)) if parent else None
-    note = note_document(urls, post, author_uri, group_uri)
+    tags, mentioned = await post_tags(fed, post.content)
+    note = note_document(urls, post, author_uri, group_uri, tags)
     note.pop("@context")
     if parent_uri:
         note["inReplyTo"] = parent_uri
     to, cc = [AS_PUBLIC], [group_uri, followers]
-    targets = inboxes + await _reply_inboxes(fed, post.in_reply_to_id)
+    targets = inboxes + mentioned + await _reply_inboxes(fed, post.in_reply_to_id)
     if action == "create":
         inner = activity(
             f"{note_uri}/activity", "Create", author_uri, note, to=to, cc=cc,
@@ -218,4 +244,18 @@ async def send_like(fed: Federation, job: Job) -> None:
     await outbox.publish_activity(
         fed.db, uri=document["id"], actor_id=liker.id, type=document["type"],
         payload=document, inboxes=[author.inbox], public=False,
+    )  # fmt: skip
+
+
+async def send_account_delete(fed: Federation, job: Job) -> None:
+    """Tell every server that knew a deleted account that it is gone (Delete of the actor)."""
+    actor = await actors.get_actor(fed.db, int(str(job.payload["actor_id"])))
+    actor_uri = fed.urls.actor(actor)
+    document = activity(
+        f"{actor_uri}#delete", "Delete", actor_uri, actor_uri, to=[AS_PUBLIC], cc=[]
+    )
+    inboxes = job.payload.get("inboxes")
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=actor.id, type="Delete", payload=document,
+        inboxes=[str(i) for i in inboxes] if isinstance(inboxes, list) else [], public=False,
     )  # fmt: skip

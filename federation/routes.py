@@ -23,7 +23,8 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
-from server.errors import DomainError, NotFound
+from federation.outgoing import post_tags
+from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
 from server.services import actors, outbox
 
@@ -75,6 +76,10 @@ async def actor_json(request: Request, kind: str) -> Response:
     fed = _fed(request)
     try:
         actor = await _local_actor(request, kind)
+    except Gone:
+        uri = f"{fed.urls.base}/{'groups' if kind == 'group' else 'users'}/"
+        uri += request.path_params.get("username") or request.path_params.get("slug", "")
+        return ActivityJSONResponse(tombstone(uri), status_code=410)
     except DomainError as exc:
         return _error(exc.status, exc.message)
     group = await actors.get_group_for_actor(fed.db, actor) if kind == "group" else None
@@ -109,7 +114,8 @@ async def post_json(request: Request) -> Response:
         return _error(403, "This group shares its posts with members only")
     author = await actors.get_actor(fed.db, post.author_id)
     group = await actors.get_actor(fed.db, post.group_id)
-    note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group))
+    tags, _inboxes = await post_tags(fed, post.content)
+    note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group), tags)
     if post.in_reply_to_id is not None:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         if parent is not None:

@@ -282,8 +282,10 @@ def rfc9421_signature_base(
     """Build the RFC 9421 §2.5 signature base of a request for the given covered components."""
     url = urlsplit(target_uri)
     # RFC 9421 §2.2.3: @authority is lower-cased and leaves out the scheme's default port.
-    authority = url.netloc.lower()
-    authority = authority.removesuffix({"https": ":443", "http": ":80"}.get(url.scheme, "\0"))
+    default_port = {"https": ":443", "http": ":80"}.get(url.scheme, "")
+    authority = (
+        url.netloc.lower().removesuffix(default_port) if default_port else url.netloc.lower()
+    )
     derived = {
         "@method": method,
         "@target-uri": target_uri,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,7 @@ def parse_base_url(value: str) -> str:
     """Validate ENTRAIDE_URL and return it without a trailing slash."""
     parts = urlsplit(value)
     try:
-        parts.port  # urlsplit checks the port only when it is read
+        _ = parts.port  # urlsplit checks the port only when it is read
     except ValueError:
         raise ConfigError("ENTRAIDE_URL has an invalid port") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -118,6 +119,18 @@ def parse_base_url(value: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _read_secret(path: Path) -> str:
+    # A process starting alongside may have created the file and not written the key yet.
+    for _ in range(20):
+        value = path.read_text().strip()
+        if len(value) >= 32:
+            return value
+        time.sleep(0.025)
+    raise ConfigError(
+        f"ENTRAIDE_SECRET_KEY: {path} holds less than 32 characters; delete it to generate a key"
+    )
+
+
 def _load_secret(env: Mapping[str, str], data_dir: Path) -> str:
     value = env.get("ENTRAIDE_SECRET_KEY")
     if value is not None:
@@ -126,14 +139,14 @@ def _load_secret(env: Mapping[str, str], data_dir: Path) -> str:
         return value
     path = data_dir / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret(path)
     data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     # O_EXCL: two processes starting side by side must not write two different keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_secret(path)
     with os.fdopen(fd, "w") as f:
         f.write(value)
     return value

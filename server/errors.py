@@ -21,6 +21,12 @@ class NotFound(DomainError):
     status = 404
 
 
+class Gone(DomainError):
+    """It existed and was deleted: peers must forget it (they do on 410, never on 404)."""
+
+    status = 410
+
+
 class Forbidden(DomainError):
     status = 403
 

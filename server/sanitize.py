@@ -60,7 +60,11 @@ _cleaner = bleach.Cleaner(
 )
 
 # @name or @name@host, not preceded by a word character (so e-mail addresses are left alone).
-MENTION = re.compile(r"(?<![\w@/])@([A-Za-z0-9_]{1,30})(?:@([A-Za-z0-9.-]+\.[A-Za-z]{2,}))?")
+MENTION = re.compile(
+    r"(?<![\w@/])@([A-Za-z0-9_]{1,30})(?:@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d{1,5})?))?"
+)
+# #word, not inside an HTML entity (&#39;) or a URL fragment.
+HASHTAG = re.compile(r"(?<![\w&#/])#(\w{1,60})")
 
 MentionResolver = Callable[[str, str | None], str | None]
 
@@ -71,8 +75,12 @@ def sanitize_html(untrusted: str) -> str:
     return _keep_known_classes(cleaned)
 
 
-def render_text(text: str, resolve_mention: MentionResolver | None = None) -> str:
-    """Turn plain text into safe HTML: paragraphs, line breaks, links and mentions."""
+def render_text(
+    text: str,
+    resolve_mention: MentionResolver | None = None,
+    tag_url: Callable[[str], str] | None = None,
+) -> str:
+    """Turn plain text into safe HTML: paragraphs, line breaks, links, mentions, hashtags."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     parts = []
@@ -80,6 +88,8 @@ def render_text(text: str, resolve_mention: MentionResolver | None = None) -> st
         escaped = html.escape(paragraph.strip(), quote=True)
         if resolve_mention is not None:
             escaped = MENTION.sub(lambda m: _mention(m, resolve_mention), escaped)
+        if tag_url is not None:
+            escaped = HASHTAG.sub(lambda m: _hashtag(m, tag_url), escaped)
         parts.append("<p>" + escaped.replace("\n", "<br>") + "</p>")
     return sanitize_html("".join(parts))
 
@@ -92,6 +102,19 @@ def _mention(match: re.Match[str], resolve: MentionResolver) -> str:
         f'<span class="h-card"><a href="{html.escape(url)}" class="u-url mention">'
         f"@<span>{match.group(1)}</span></a></span>"
     )
+
+
+def _hashtag(match: re.Match[str], tag_url: Callable[[str], str]) -> str:
+    tag = match.group(1)
+    return (
+        f'<a href="{html.escape(tag_url(tag.lower()))}" class="mention hashtag" rel="tag">'
+        f"#<span>{tag}</span></a>"
+    )
+
+
+def find_hashtags(text: str) -> list[str]:
+    """Return the hashtags of a text, lower-cased, in order, without repeats."""
+    return list(dict.fromkeys(m.group(1).lower() for m in HASHTAG.finditer(html.escape(text))))
 
 
 def find_mentions(text: str) -> list[tuple[str, str | None]]:

@@ -58,6 +58,7 @@ def web_routes() -> list[BaseRoute]:
         post("/settings/avatar", accounts.update_avatar),
         Route("/settings/password", accounts.password_page),
         post("/settings/password", accounts.change_password),
+        post("/settings/delete", accounts.delete_account),
         Route("/admin", accounts.admin_page),
         post("/admin/accounts/{account_id:int}", accounts.admin_decide),
         post("/admin/password", accounts.admin_reset_password),
@@ -87,6 +88,7 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/remote-follow", following.remote_follow),
         post("/groups/{slug}/followers/{actor_id}/decide", following.decide_follow),
         post("/posts/{post_id}/like", following.like),
+        Route("/tags/{tag}", posts.tag_page),
         Route("/media/avatars/{name}", avatar_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

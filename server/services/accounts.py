@@ -14,6 +14,7 @@ from server.models import Account
 from server.passwords import hash_password, verify_password
 from server.sanitize import render_text
 from server.storage import accounts as store
+from server.storage import jobs as job_store
 from server.storage import sessions as session_store
 
 # Failed logins tolerated within the window, per account and per address.
@@ -198,3 +199,37 @@ async def get_account_by_username(db: Pool, username: str) -> Account:
     if account is None or account.status != "active":
         raise NotFound("This page does not exist.")
     return account
+
+
+# The job that tells peers an account is gone (Delete of the actor).
+SEND_ACCOUNT_DELETE = "send_account_delete"
+
+
+async def delete_account(db: Pool, account: Account, *, password: str) -> None:
+    """Delete one's own account: posts become tombstones, peers are told, the name stays taken.
+
+    The last owner of a group must hand the group over first, so no group is left ownerless.
+    """
+    async with db.acquire() as conn:
+        stored = await store.get_password_hash(conn, account.id)
+    if stored is None or not await asyncio.to_thread(verify_password, password, stored):
+        raise Invalid({"password": "Wrong password."})
+    async with db.acquire() as conn, conn.transaction():
+        owned = await conn.fetch(
+            """
+            SELECT m.group_id FROM memberships m WHERE m.actor_id = $1 AND m.role = 'owner'
+            AND (SELECT count(*) FROM memberships o WHERE o.group_id = m.group_id
+                 AND o.role = 'owner' AND o.state = 'active') = 1
+            AND (SELECT count(*) FROM memberships o WHERE o.group_id = m.group_id
+                 AND o.state = 'active') > 1
+            """,
+            account.id,
+        )
+        if owned:
+            raise Conflict("You are the last owner of a group: make someone else owner first.")
+        # Who must hear of it is computed before the follows are erased.
+        inboxes = await store.list_known_inboxes(conn, account.id)
+        await store.erase_account(conn, account.id)
+        await job_store.insert_job(
+            conn, SEND_ACCOUNT_DELETE, {"actor_id": account.id, "inboxes": inboxes}
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from server.db import Pool
-from server.errors import NotFound
+from server.errors import Gone, NotFound
 from server.keys import generate_key_pair
 from server.models import Actor, DeliveryStats, Group, Post
 from server.storage import activities as activity_store
@@ -39,6 +39,8 @@ async def get_local_actor(db: Pool, name: str, kind: str | None = None) -> Actor
             status = await conn.fetchval(
                 "SELECT status FROM accounts WHERE actor_id = $1", actor.id
             )
+            if status == "deleted":
+                raise Gone("This account was deleted.")
             if status != "active":
                 actor = None
     if actor is None or (kind is not None and actor.kind != kind):

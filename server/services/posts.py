@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from server import validation as v
@@ -35,6 +36,11 @@ def mention_resolver(config: Config) -> MentionResolver:
         return f"https://{host.lower()}/@{name}"
 
     return resolve
+
+
+def tag_url(config: Config) -> Callable[[str], str]:
+    """Link #tag to the instance's page of that tag."""
+    return lambda tag: f"{config.base_url}/tags/{tag}"
 
 
 def _check(content: str, content_warning: str) -> None:
@@ -72,7 +78,7 @@ async def create_post(
             group_id=group.id,
             author_id=author.id,
             content=content,
-            content_html=render_text(content, mention_resolver(config)),
+            content_html=render_text(content, mention_resolver(config), tag_url(config)),
             content_warning=content_warning,
             in_reply_to_id=in_reply_to_id,
         )
@@ -95,7 +101,7 @@ async def edit_post(
             conn,
             post.id,
             content=content,
-            content_html=render_text(content, mention_resolver(config)),
+            content_html=render_text(content, mention_resolver(config), tag_url(config)),
             content_warning=content_warning,
         )
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post.id, "action": "update"})
@@ -191,3 +197,12 @@ async def get_post_to_like(db: Pool, post_id: int, viewer: Account) -> Post:
     if group is None or not can_read(group, membership):
         raise Forbidden("This group shares its posts with members only.")
     return post
+
+
+async def list_tagged_posts(db: Pool, config: Config, tag: str) -> list[Post]:
+    """Return recent public posts carrying a hashtag."""
+    tag = tag.lower()
+    if not tag or len(tag) > 60 or not tag.replace("_", "").isalnum():
+        raise NotFound("This page does not exist.")
+    async with db.acquire() as conn:
+        return await store.list_tagged_posts(conn, tag_url(config)(tag))

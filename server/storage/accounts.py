@@ -152,3 +152,53 @@ async def list_accounts_by_status(conn: Connection, status: str) -> list[Account
 async def count_accounts(conn: Connection) -> int:
     value: int = await conn.fetchval("SELECT count(*) FROM accounts")
     return value
+
+
+async def erase_account(conn: Connection, account_id: int) -> None:
+    """Erase a person's data but keep the actor row (its id answers 410, its key signs)."""
+    await conn.execute(
+        """
+        UPDATE actors SET display_name = '', summary = '', summary_html = '', avatar = NULL,
+                          updated_at = now()
+        WHERE id = $1
+        """,
+        account_id,
+    )
+    await conn.execute(
+        "UPDATE accounts SET status = 'deleted', email = 'deleted-' || actor_id || '@invalid'"
+        " WHERE actor_id = $1",
+        account_id,
+    )
+    await conn.execute(
+        """
+        UPDATE posts SET content = '', content_html = '', content_warning = '',
+                         deleted_at = now()
+        WHERE author_id = $1 AND deleted_at IS NULL
+        """,
+        account_id,
+    )
+    await conn.execute("DELETE FROM memberships WHERE actor_id = $1", account_id)
+    await conn.execute("DELETE FROM follows WHERE follower_id = $1", account_id)
+    await conn.execute("DELETE FROM follows WHERE target_id = $1", account_id)
+    await conn.execute("DELETE FROM likes WHERE actor_id = $1", account_id)
+    await conn.execute("DELETE FROM sessions WHERE account_id = $1", account_id)
+
+
+async def list_known_inboxes(conn: Connection, account_id: int) -> list[str]:
+    """Return the inboxes of every remote actor who may hold something of this account."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT coalesce(a.shared_inbox, a.inbox) AS inbox FROM actors a
+        WHERE a.domain IS NOT NULL AND coalesce(a.shared_inbox, a.inbox) IS NOT NULL AND (
+            a.id IN (SELECT follower_id FROM follows WHERE target_id IN (
+                SELECT group_id FROM memberships WHERE actor_id = $1) OR target_id = $1)
+            OR a.id IN (SELECT target_id FROM follows WHERE follower_id = $1))
+        """,
+        account_id,
+    )
+    return [r["inbox"] for r in rows]
+
+
+async def is_deleted_account(conn: Connection, actor_id: int) -> bool:
+    value = await conn.fetchval("SELECT status FROM accounts WHERE actor_id = $1", actor_id)
+    return bool(value == "deleted")

@@ -248,3 +248,19 @@ async def count_likes(conn: Connection, post_id: int) -> int:
 async def list_actor_post_ids(conn: Connection, author_id: int) -> list[int]:
     rows = await conn.fetch("SELECT id FROM posts WHERE author_id = $1", author_id)
     return [r["id"] for r in rows]
+
+
+async def list_tagged_posts(conn: Connection, tag_href: str, *, limit: int = 40) -> list[Post]:
+    """Return recent posts of public groups whose text links to a hashtag's page."""
+    pattern = "%" + tag_href.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        JOIN groups gr ON gr.actor_id = p.group_id
+        WHERE p.deleted_at IS NULL AND gr.visibility = 'public' AND p.content_html LIKE $1
+        ORDER BY p.id DESC LIMIT $2
+        """,
+        pattern,
+        limit,
+    )
+    return [_post(r) for r in rows]

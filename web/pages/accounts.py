@@ -154,7 +154,10 @@ async def profile_page(request: Request) -> Response:
         request.app.state.db, request.path_params["username"]
     )
     member_of = await groups.list_account_groups(request.app.state.db, account)
-    visible = [g for g in member_of if g.visibility == "public" or viewer is not None]
+    # Belonging to a members-only group is shown to that group's members only, like its list.
+    shared = await groups.list_account_groups(request.app.state.db, viewer) if viewer else []
+    shared_ids = {g.id for g in shared}
+    visible = [g for g in member_of if g.visibility == "public" or g.id in shared_ids]
     return render(request, "profile.html", {"person": account, "groups": visible})
 
 
@@ -192,3 +195,16 @@ async def admin_reset_password(request: Request, form: FormData) -> Response:
         }
         return render(request, "admin.html", context, status=422)
     return redirect(request, "/admin?reset=1")
+
+
+async def delete_account(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    try:
+        await accounts.delete_account(
+            request.app.state.db, account, password=field(form, "password")
+        )
+    except Invalid as exc:
+        return render(request, "password.html", {"errors": exc.fields}, status=422)
+    request.state.set_session = ""
+    request.state.account = None
+    return redirect(request, "/")

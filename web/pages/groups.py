@@ -6,7 +6,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.errors import Invalid
+from server.errors import Forbidden, Invalid
 from server.models import Account, Group
 from server.services import avatars, follows, groups, posts
 from web.forms import field, form_values, parse_id, require_account
@@ -164,6 +164,9 @@ async def settings_page(request: Request) -> Response:
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
     context = await _group_context(request, group, account)
+    membership = context["membership"]
+    if membership is None or not membership.is_moderator:  # type: ignore[attr-defined]
+        raise Forbidden("Only the group's moderators can do this.")
     form = {
         "name": group.name,
         "description": group.description,

@@ -102,3 +102,10 @@ async def delete(request: Request, form: FormData) -> Response:
     post, group = await posts.get_post(db, parse_id(request.path_params["post_id"]), account)
     await posts.delete_post(db, post, account)
     return redirect(request, f"/groups/{group.slug}")
+
+
+async def tag_page(request: Request) -> Response:
+    await current_account(request)
+    tag = request.path_params["tag"]
+    found = await posts.list_tagged_posts(request.app.state.db, request.app.state.config, tag)
+    return render(request, "tag.html", {"tag": tag.lower(), "posts": found})
