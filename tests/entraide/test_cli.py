@@ -1,0 +1,174 @@
+"""The `entraide` command as operators run it: real processes, real PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.federation.instances import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+
+
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "entraide", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help_lists_every_setting() -> None:
+    from server.config import SETTINGS
+
+    result = run({}, "--help")
+    assert result.returncode == 0
+    for setting in SETTINGS:
+        assert setting.name in result.stdout
+    for command in ("serve", "worker", "migrate", "user", "group"):
+        assert command in result.stdout
+        assert run({}, command, "--help").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ENTRAIDE_URL", "http://entraide.example"),
+        ("ENTRAIDE_REGISTRATIONS", "sometimes"),
+        ("ENTRAIDE_LANGUAGE", "de"),
+        ("DATABASE_URL", "mysql://x"),
+        ("ENTRAIDE_SECRET_KEY", "short"),
+    ],
+)
+def test_bad_setting_stops_with_one_line_and_exit_code_2(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    result = run({"ENTRAIDE_DATA_DIR": str(tmp_path), name: value}, "migrate")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert name in lines[0]
+
+
+def test_commands_against_a_database(pg_url: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": pg_url,
+        "ENTRAIDE_DATA_DIR": str(tmp_path),
+        "ENTRAIDE_SECRET_KEY": "k" * 40,
+    }
+    assert run(env, "migrate").stdout.strip() == "database is up to date"
+    created = run(env, "user", "create", "alice", "--email", "a@example.org", "--admin",
+                  "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "@alice@" in created.stdout
+    again = run(env, "user", "create", "alice", "--email", "b@example.org", "--password-stdin",
+                stdin=PASSWORD + "\n")  # fmt: skip
+    assert again.returncode == 1
+    assert again.stderr.count("\n") == 1 and "already taken" in again.stderr
+    group = run(env, "group", "create", "voisins", "--name", "Voisins", "--owner", "alice",
+                "--join", "approval")  # fmt: skip
+    assert group.returncode == 0, group.stderr
+    clash = run(env, "group", "create", "alice", "--name", "Clash", "--owner", "alice")
+    assert clash.returncode == 1 and "already taken" in clash.stderr
+    no_owner = run(env, "group", "create", "other", "--name", "Other", "--owner", "nobody")
+    assert no_owner.returncode == 1 and "nobody" in no_owner.stderr
+    short = run(env, "user", "create", "bob", "--email", "b@example.org", "--password-stdin",
+                stdin="short\n")  # fmt: skip
+    assert short.returncode == 1 and "password" in short.stderr
+
+
+def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path: Path) -> None:
+    from tests.conftest import drop_database, make_database, unique_database_name
+
+    name = unique_database_name()
+    url = make_database(name, migrated=False)
+    try:
+        env = {"DATABASE_URL": url, "ENTRAIDE_DATA_DIR": str(tmp_path)}
+        result = run(env, "serve", "--port", str(free_port("127.0.0.1")))
+        assert result.returncode == 1
+        assert "pending migration" in result.stderr and "entraide migrate" in result.stderr
+        assert run(env, "migrate").returncode == 0
+        assert run(env, "migrate").stdout.strip() == "database is up to date"
+    finally:
+        drop_database(name)
+
+
+def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "entraide", "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _wait_up(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(log.read_text())
+
+
+def test_embedded_postgresql_survives_kill_9_and_is_shared_with_a_worker(tmp_path: Path) -> None:
+    """`serve` with no DATABASE_URL starts PostgreSQL in the data folder; kill -9 loses nothing."""
+    data = tmp_path / "data"
+    env = {"ENTRAIDE_DATA_DIR": str(data), "DATABASE_URL": ""}
+    assert run(env, "migrate").returncode == 0
+    created = run(env, "user", "create", "alice", "--email", "a@example.org", "--password-stdin",
+                  stdin=PASSWORD + "\n")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    port, log = free_port("127.0.0.1"), tmp_path / "serve.log"
+    server = _serve(env, port, log)
+    worker = None
+    try:
+        _wait_up(port, server, log)
+        with (tmp_path / "worker.log").open("ab") as out:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "entraide", "worker"],
+                env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        time.sleep(3)
+        assert worker.poll() is None, (tmp_path / "worker.log").read_text()
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(10)
+        server = _serve(env, port, log)
+        _wait_up(port, server, log)
+        page = httpx.get(f"http://127.0.0.1:{port}/users/alice", timeout=5)
+        assert page.status_code == 200 and "alice" in page.text
+    finally:
+        for process in (server, worker):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        # The embedded server outlives a killed process by design; stop it (fast shutdown).
+        pid_file = data / "postgres" / "postmaster.pid"
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
