@@ -34,6 +34,7 @@ class Group:
     join_policy: str
     created_at: datetime
     member_count: int
+    followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from server.errors import DomainError
 from web.forms import LoginRequired
-from web.render import redirect, render
+from web.render import current_account, redirect, render
 from web.security import CsrfError
 
 log = logging.getLogger(__name__)
@@ -25,10 +25,13 @@ _HTTP_MESSAGES = {
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    await current_account(request)
     return render(request, "error.html", {"status": exc.status, "message": exc.message}, exc.status)
 
 
 async def csrf_error(request: Request, exc: Exception) -> Response:
+    # Raised before the handler ran: load the reader for their language and navigation.
+    await current_account(request)
     message = "This form has expired. Go back, reload the page and try again."
     return render(request, "error.html", {"status": 403, "message": message}, 403)
 
@@ -42,6 +45,7 @@ async def login_required(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    await current_account(request)
     message = _HTTP_MESSAGES.get(exc.status_code, "Something went wrong.")
     return render(
         request, "error.html", {"status": exc.status_code, "message": message}, exc.status_code

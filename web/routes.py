@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
+from server.services.health import check_health
 from web.pages import accounts, following, groups, posts
 from web.security import form_endpoint
 
@@ -40,6 +41,15 @@ async def avatar_file(request: Request) -> Response:
     )
 
 
+async def health(request: Request) -> Response:
+    """Answer 200 when the instance can serve, 503 otherwise (for containers and proxies)."""
+    try:
+        state = await check_health(request.app.state.db)
+    except Exception:  # any failure to reach PostgreSQL means "not healthy", nothing more
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse(state, status_code=200 if state["status"] == "ok" else 503)
+
+
 def post(path: str, handler: object) -> Route:
     return Route(path, form_endpoint(handler), methods=["POST"])  # type: ignore[arg-type]
 
@@ -48,6 +58,7 @@ def web_routes() -> list[BaseRoute]:
     """Return the routes of the pages and forms."""
     return [
         Route("/", groups.home),
+        Route("/health", health),
         Route("/signup", accounts.signup_page),
         post("/signup", accounts.signup),
         Route("/login", accounts.login_page),

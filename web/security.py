@@ -152,8 +152,8 @@ def safe_next(value: Any) -> str:
         and value.startswith("/")
         and not value.startswith("//")
         and "\\" not in value
-        and "\r" not in value
-        and "\n" not in value
+        # No control characters: browsers drop tabs and newlines in URLs ("/\t/x" is "//x").
+        and value.isprintable()
         and len(value) < 500
     ):
         return value

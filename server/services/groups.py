@@ -79,6 +79,7 @@ async def update_group(
     description: str,
     visibility: str,
     join_policy: str,
+    followers_can_post: bool = True,
 ) -> Group:
     """Change a group's settings (moderators and owners)."""
     name = name.strip()
@@ -94,6 +95,7 @@ async def update_group(
             description_html=render_text(description),
             visibility=visibility,
             join_policy=join_policy,
+            followers_can_post=followers_can_post,
         )
         updated = await store.get_group(conn, group.id)
     assert updated is not None

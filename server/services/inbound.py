@@ -38,10 +38,7 @@ async def _may_post_in_group(conn: Connection, group_id: int, author: Actor) -> 
     if member is not None and member.state == "active":
         return True
     follow = await follow_store.get_follow(conn, author.id, group_id)
-    settings_allow = await conn.fetchval(
-        "SELECT followers_can_post FROM groups WHERE actor_id = $1", group_id
-    )
-    return bool(settings_allow) and follow is not None and follow.state == "accepted"
+    return group.followers_can_post and follow is not None and follow.state == "accepted"
 
 
 async def receive_note(

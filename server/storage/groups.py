@@ -9,7 +9,7 @@ from server.models import Group, Member
 
 _SELECT = """
     SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.created_at,
-           g.visibility, g.join_policy,
+           g.visibility, g.join_policy, g.followers_can_post,
            (SELECT count(*) FROM memberships m
             WHERE m.group_id = g.actor_id AND m.state = 'active') AS member_count
     FROM actors a JOIN groups g ON g.actor_id = a.id
@@ -26,6 +26,7 @@ def _group(row: Any) -> Group:
         avatar=row["avatar"],
         visibility=row["visibility"],
         join_policy=row["join_policy"],
+        followers_can_post=row["followers_can_post"],
         created_at=row["created_at"],
         member_count=row["member_count"],
     )
@@ -119,6 +120,7 @@ async def update_group(
     description_html: str,
     visibility: str,
     join_policy: str,
+    followers_can_post: bool = True,
 ) -> None:
     await conn.execute(
         """
@@ -131,10 +133,12 @@ async def update_group(
         description_html,
     )
     await conn.execute(
-        "UPDATE groups SET visibility = $2, join_policy = $3 WHERE actor_id = $1",
+        "UPDATE groups SET visibility = $2, join_policy = $3, followers_can_post = $4"
+        " WHERE actor_id = $1",
         group_id,
         visibility,
         join_policy,
+        followers_can_post,
     )
 
 

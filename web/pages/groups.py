@@ -172,6 +172,7 @@ async def settings_page(request: Request) -> Response:
         "description": group.description,
         "visibility": group.visibility,
         "join_policy": group.join_policy,
+        "followers_can_post": "on" if group.followers_can_post else "",
     }
     context.update({"form": form, "errors": {}})
     return render(request, "group_settings.html", context)
@@ -190,6 +191,7 @@ async def update_settings(request: Request, form: FormData) -> Response:
             description=field(form, "description"),
             visibility=field(form, "visibility"),
             join_policy=field(form, "join_policy"),
+            followers_can_post=field(form, "followers_can_post") == "on",
         )
     except Invalid as exc:
         context = await _group_context(request, group, account)
