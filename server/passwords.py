@@ -33,5 +33,8 @@ def verify_password(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    candidate = _derive(password, base64.b64decode(salt), int(n), int(r), int(p))
+    try:
+        candidate = _derive(password, base64.b64decode(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError, MemoryError):
+        return False  # a corrupted stored hash never matches
     return hmac.compare_digest(candidate, base64.b64decode(digest))

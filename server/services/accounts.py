@@ -66,6 +66,8 @@ async def register_account(
             private_key_pem=private_pem,
             public_key_pem=public_pem,
         )
+        if account_id is None:
+            raise Invalid({"username": "This name is already taken."})
         account = await store.get_account(conn, account_id)
     assert account is not None
     return account
@@ -98,7 +100,7 @@ async def authenticate(db: Pool, *, username: str, password: str, address: str) 
 
 
 async def change_password(db: Pool, account: Account, *, current: str, new: str) -> None:
-    """Change one's own password; every other session is closed."""
+    """Change one's own password; every session is closed (the web opens a fresh one)."""
     async with db.acquire() as conn:
         stored = await store.get_password_hash(conn, account.id)
     if stored is None or not await asyncio.to_thread(verify_password, current, stored):

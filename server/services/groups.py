@@ -64,6 +64,8 @@ async def create_group(
             private_key_pem=private_pem,
             public_key_pem=public_pem,
         )
+        if group_id is None:
+            raise Invalid({"slug": "This name is already taken."})
         await store.insert_membership(conn, group_id, owner.id, role="owner", state="active")
         group = await store.get_group(conn, group_id)
     assert group is not None

@@ -54,22 +54,28 @@ async def insert_account(
     status: str,
     private_key_pem: str,
     public_key_pem: str,
-) -> int:
-    """Insert the actor and account rows; return the new id."""
-    actor_id: int = await conn.fetchval(
+) -> int | None:
+    """Insert the actor and account rows; return the new id, or None if the name or e-mail
+    was taken meanwhile (two sign-ups racing past the service's checks)."""
+    actor_id: int | None = await conn.fetchval(
         """
         INSERT INTO actors (kind, name, display_name, private_key_pem, public_key_pem)
         VALUES ('person', $1, $1, $2, $3)
+        ON CONFLICT DO NOTHING
         RETURNING id
         """,
         username,
         private_key_pem,
         public_key_pem,
     )
-    await conn.execute(
+    if actor_id is None:
+        return None
+    inserted = await conn.fetchval(
         """
         INSERT INTO accounts (actor_id, email, password_hash, is_admin, status)
         VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING
+        RETURNING actor_id
         """,
         actor_id,
         email,
@@ -77,7 +83,7 @@ async def insert_account(
         is_admin,
         status,
     )
-    return actor_id
+    return actor_id if inserted is not None else None
 
 
 async def get_account(conn: Connection, account_id: int) -> Account | None:

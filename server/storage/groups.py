@@ -56,12 +56,14 @@ async def insert_group(
     join_policy: str,
     private_key_pem: str,
     public_key_pem: str,
-) -> int:
-    group_id: int = await conn.fetchval(
+) -> int | None:
+    """Insert the group's actor and group rows; None if the name was taken meanwhile."""
+    group_id: int | None = await conn.fetchval(
         """
         INSERT INTO actors (kind, name, display_name, summary, summary_html,
                             private_key_pem, public_key_pem)
         VALUES ('group', $1, $2, $3, $4, $5, $6)
+        ON CONFLICT DO NOTHING
         RETURNING id
         """,
         slug,
@@ -71,6 +73,8 @@ async def insert_group(
         private_key_pem,
         public_key_pem,
     )
+    if group_id is None:
+        return None
     await conn.execute(
         "INSERT INTO groups (actor_id, visibility, join_policy) VALUES ($1, $2, $3)",
         group_id,
