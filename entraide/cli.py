@@ -53,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add("worker", "Run a background worker (deliveries and other jobs).")
     add("migrate", "Apply pending database migrations (safe to run again).")
+    add("doctor", "Check the configuration, database, public URL, clock and queues.")
 
     user = add("user", "Manage accounts.")
     user_commands = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
@@ -185,6 +186,29 @@ def _create_group(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(_with_pool(config, work))
 
 
+def _doctor(config: Config) -> None:
+    from entraide.doctor import run_checks
+
+    async def work() -> list[Any]:
+        try:
+            url = await asyncio.to_thread(database_url, config)
+            pool = await asyncio.wait_for(create_pool(url, min_size=1, max_size=2), 15)
+        except Exception as exc:  # any reason the database is out of reach is reported
+            return await run_checks(None, config, f"{type(exc).__name__}: {exc}"[:300])
+        try:
+            return await run_checks(pool, config, None)
+        finally:
+            await pool.close()
+
+    checks = asyncio.run(work())
+    for check in checks:
+        print(check.line())
+    problems = sum(not c.ok for c in checks)
+    print(f"{problems} problem(s)" if problems else "all good")
+    if problems:
+        raise SystemExit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line."""
     args = _parser().parse_args(argv)
@@ -202,6 +226,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             _serve(config, args)
         elif args.command == "worker":
             _worker(config)
+        elif args.command == "doctor":
+            _doctor(config)
         elif args.command == "migrate":
             asyncio.run(_with_pool(config, _migrate))
         elif args.command == "user":

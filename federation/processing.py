@@ -116,7 +116,9 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "ignored: not a post"
     if not isinstance(obj.get("id"), str) or not _same_host(obj["id"], str(actor.uri)):
         return "refused: the object is not on the actor's host"
-    if id_of(obj.get("attributedTo")) not in (None, actor.uri):
+    # A list is valid AS2 (PeerTube: [Person, channel Group]); the actor must be one of them.
+    authors = ids_of(obj.get("attributedTo"))
+    if authors and actor.uri not in authors:
         return "refused: the object is attributed to someone else"
     post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
     return f"stored post {post_id}" if post_id else "not for us"
@@ -126,6 +128,10 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     obj = activity.get("object")
     if isinstance(obj, dict) and "Create" in types_of(obj):
         obj = obj.get("object")  # Lemmy and FEP-1b12 groups announce the Create
+    elif isinstance(obj, dict) and types_of(obj) and not NOTE_TYPES.intersection(types_of(obj)):
+        # An announced Update or Delete: Entraide and Mastodon authors send their own to the
+        # group's followers. Fetching its id would give, at best, an activity and no post.
+        return "ignored: announced activity"
     uri = id_of(obj)
     if uri is None or fed.urls.is_local(uri):
         return "ignored"

@@ -94,6 +94,8 @@ async def authenticate(db: Pool, *, username: str, password: str, address: str) 
         raise Forbidden("Your account is waiting for approval by an administrator.")
     if account.status == "disabled":
         raise Forbidden("This account is disabled.")
+    if account.status == "deleted":
+        raise Forbidden("This account was deleted.")
     async with db.acquire() as conn:
         await session_store.delete_login_attempts(conn, username)
     return account
