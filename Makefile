@@ -19,9 +19,13 @@ run: $(BIN)/entraide
 	$(BIN)/entraide migrate
 	$(BIN)/entraide serve
 
-/usr/bin/chromium:
-	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+# Debian packages the tests drive: the browser, and the proxies whose configurations we ship.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(SYSTEM_TOOLS) &:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light >/dev/null
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -29,7 +33,7 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(VENV)/.dev /usr/bin/chromium lint
+test: $(VENV)/.dev $(SYSTEM_TOOLS) lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.dev

@@ -184,10 +184,13 @@ async def run_checks(db: Pool | None, config: Config, database_error: str | None
             )
         )
     else:
-        checks += await check_database(db)
-        checks += await check_queue(db)
+        database_checks = await check_database(db)
+        checks += database_checks
+        migrated = all(c.ok for c in database_checks if c.name == "migrations")
     key = None
-    if db is not None:
+    if db is not None and migrated:
+        # The queue and the instance actor live in tables an old schema may lack.
+        checks += await check_queue(db)
         key = (await actors.ensure_instance_actor(db)).public_key_pem
     checks += await check_public_url(config, key)
     return checks

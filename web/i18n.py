@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 
@@ -24,12 +25,24 @@ def _catalog(language: str) -> dict[str, str]:
     return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
 
 
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 class Translator:
     """Translate English message ids into one language; unknown ids stay in English."""
 
     def __init__(self, language: str) -> None:
         self.language = language
         self._messages = _catalog(language)
+        # Parsing the locale is most of format_datetime's cost: do it once per language.
+        self._locale = _locale(language)
 
     def gettext(self, message: str, **params: object) -> str:
         text = self._messages.get(message, message)
@@ -42,9 +55,7 @@ class Translator:
         return self.gettext(singular if one else plural, n=n, **params)
 
     def format_datetime(self, value: datetime, timezone: str) -> str:
-        return format_datetime(
-            value, format="medium", tzinfo=ZoneInfo(timezone), locale=self.language
-        )
+        return format_datetime(value, format="medium", tzinfo=_zone(timezone), locale=self._locale)
 
 
 def negotiate_language(accept_language: str, default: str) -> str:

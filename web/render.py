@@ -22,6 +22,8 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     enable_async=False,
+    # Templates change only with a deploy: no file check on every render.
+    auto_reload=False,
 )
 
 

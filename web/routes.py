@@ -13,7 +13,7 @@ from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
 from server.services.health import check_health
-from web.pages import accounts, following, groups, posts
+from web.pages import accounts, admin, following, groups, posts
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -73,6 +73,8 @@ def web_routes() -> list[BaseRoute]:
         Route("/admin", accounts.admin_page),
         post("/admin/accounts/{account_id:int}", accounts.admin_decide),
         post("/admin/password", accounts.admin_reset_password),
+        Route("/admin/queue", admin.queue_page),
+        post("/admin/queue/hosts", admin.host_action),
         Route("/users/{username}", accounts.profile_page),
         Route("/@{name}", by_handle),
         Route("/groups/new", groups.new_group_page),

@@ -61,6 +61,10 @@ async def receive_note(
                 group_id = parent.group_id
                 parent_group = await group_store.get_group(conn, parent.group_id)
                 relay = parent_group is not None and parent_group.visibility == "public"
+                # Post ids are easy to guess: a members-only thread takes replies only from
+                # those who may post in the group, or a stranger could write among its members.
+                if not relay and not await _may_post_in_group(conn, group_id, author):
+                    return None
         if group_id is None:
             for candidate in note.addressed_group_ids:
                 if await _may_post_in_group(conn, candidate, author):

@@ -111,7 +111,8 @@ async def list_group_posts(
         _SELECT
         + """
         WHERE p.group_id = $1 AND p.deleted_at IS NULL AND p.in_reply_to_id IS NULL
-          AND ($2::bigint IS NULL OR p.id < $2)
+          -- not "$2 IS NULL OR ...": a reused (generic) plan could not use the index then
+          AND p.id < coalesce($2::bigint, 9223372036854775807)
         ORDER BY p.id DESC
         LIMIT $3
         """,

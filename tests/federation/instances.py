@@ -27,6 +27,10 @@ SECRET = "s" * 40
 PASSWORD = "correct horse battery staple"
 
 
+# Instances started and not yet stopped, whose state a timed-out wait reports.
+_RUNNING: list[LiveInstance] = []
+
+
 def free_port(host: str) -> int:
     with socket.socket() as s:
         s.bind((host, 0))
@@ -54,6 +58,8 @@ class LiveInstance:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.members: list[Member] = []
+        # Session cookies of accounts just signed up, for their first browser() (no second login).
+        self.sessions: dict[str, httpx.Cookies] = {}
         self.log_path = data_dir / "serve.log"
 
     def start(self) -> None:
@@ -79,6 +85,7 @@ class LiveInstance:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        _RUNNING.append(self)
 
     def wait_ready(self) -> None:
         """Wait until the launched instance answers; fail with its log if it does not."""
@@ -107,6 +114,25 @@ class LiveInstance:
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+        if self in _RUNNING:
+            _RUNNING.remove(self)
+
+    def diagnostics(self) -> str:
+        """Summarise what is still queued or failing here, to explain a timeout."""
+        lines = [f"--- {self.base_url}"]
+        try:
+            queries = {
+                "jobs": "SELECT kind, payload::text, attempts, last_error FROM jobs ORDER BY id",
+                "deliveries": "SELECT inbox, attempts, last_error FROM deliveries ORDER BY id",
+                "inbox": "SELECT type, activity_id, outcome FROM inbox_activities"
+                " ORDER BY id DESC LIMIT 8",
+            }
+            for title, query in queries.items():
+                lines += [f"{title}: {tuple(row.values())}" for row in self.sql(query)]
+        except Exception as exc:  # the database may be what is wrong
+            lines.append(f"cannot read the database: {exc!r}")
+        lines += self.log().splitlines()[-15:]
+        return "\n".join(lines)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -138,7 +164,8 @@ class LiveInstance:
                     "csrf_token": match.group(1),
                 }
                 response = client.post("/signup", data=data)
-            assert response.status_code == 303, response.text
+                assert response.status_code == 303, response.text
+                self.sessions[username] = httpx.Cookies(client.cookies)
             return
         args = [
             "user",
@@ -151,17 +178,22 @@ class LiveInstance:
         result = self.cli(*args, *(["--admin"] if admin else []), stdin=PASSWORD + "\n")
         assert result.returncode == 0, result.stderr
 
-    def create_group(self, slug: str, owner: str, *, join: str = "open") -> None:
+    def create_group(
+        self, slug: str, owner: str, *, join: str = "open", visibility: str = "public"
+    ) -> None:
         result = self.cli(
-            "group", "create", slug, "--name", slug.title(), "--owner", owner, "--join", join
-        )
+            "group", "create", slug, "--name", slug.title(), "--owner", owner,
+            "--join", join, "--visibility", visibility,
+        )  # fmt: skip
         assert result.returncode == 0, result.stderr
 
     def browser(self, username: str | None = None) -> Member:
         """Return a web client, logged in as `username` when given."""
         member = Member(self)
         self.members.append(member)
-        if username is not None:
+        if username in self.sessions:
+            member.client.cookies = self.sessions.pop(username)
+        elif username is not None:
             member.login(username)
         return member
 
@@ -240,14 +272,18 @@ class Member:
 
 
 def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.2) -> Any:
-    """Poll until `predicate()` is truthy; return its value or fail after `timeout` seconds."""
+    """Poll until `predicate()` is truthy; return its value or fail after `timeout` seconds.
+
+    The failure tells what the running instances were stuck on (jobs, deliveries, logs).
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            report = "\n".join(instance.diagnostics() for instance in _RUNNING)
+            raise AssertionError(f"condition not met in {timeout} s\n{report}")
         time.sleep(interval)
 
 

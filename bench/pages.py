@@ -1,0 +1,776 @@
+"""Load test of the public pages: a seeded group served by the real app over loopback.
+
+Starts a throwaway embedded PostgreSQL, seeds one group (1,000 members, 10,000 posts), serves
+the app with uvicorn in a subprocess on 127.0.0.1, drives it with 32 concurrent connections,
+prints latency tables and the query plans of the group page. Run: `.venv/bin/python
+bench/pages.py [--quick]`; bench/README.md explains the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+import asyncpg
+import httpx
+import psutil
+
+from server.config import Config, load_config
+from server.db import create_pool
+from server.migrate import apply_migrations
+from server.sanitize import render_text
+from server.services.accounts import register_account
+from server.services.groups import create_group
+from server.services.posts import mention_resolver
+from server.storage import groups as group_store
+from server.storage import posts as post_store
+
+HOST = "127.0.0.1"  # the only address this script sends traffic to
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+AIM_P50_MS = 15.0
+AIM_P99_MS = 60.0
+GROUP_SLUG = "entraide_bench"
+PASSWORD = "bench-password-not-secret"
+REPLY_SHARE = 0.1  # a tenth of the posts answer an earlier one, as in a lively group
+WARNING_SHARE = 0.05  # and one in twenty carries a content warning
+SAMPLE_TEXTS = (
+    "Bonjour à toutes et à tous,\n\nla permanence de jeudi est maintenue, 18 h à la maison "
+    "de quartier. Pensez à apporter des sacs pour la distribution.",
+    "Merci @member12 pour le covoiturage d'hier ! Qui peut prendre le relais samedi ?\n"
+    "Les horaires sont sur https://example.org/planning",
+    "Petit rappel : la réunion mensuelle aura lieu le 3. Ordre du jour :\n"
+    "- bilan de la collecte\n- nouveaux bénévoles\n- questions diverses",
+    "Je cherche quelqu'un pour m'aider à déménager un canapé, deux heures maximum. "
+    "Je peux offrir le repas en échange. @member7 tu es dispo ?",
+    "Hi everyone, the food bank needs drivers this week. Reply here or write to "
+    "@owner. Details: https://example.org/food-bank?week=12",
+    "Compte rendu de l'atelier réparation : 14 objets réparés sur 19, dont 3 grille-pain "
+    "et une machine à coudre. Prochain atelier le mois prochain.",
+)
+
+
+@dataclass(frozen=True)
+class Scale:
+    members: int
+    posts: int
+    warmup: float
+    duration: float
+    serial_warmup: float
+    serial_duration: float
+    concurrency: int = 32
+    max_requests: int = 200_000  # a bound on each scenario, whatever the speed
+
+
+FULL = Scale(members=1_000, posts=10_000, warmup=2, duration=10, serial_warmup=1, serial_duration=3)
+QUICK = Scale(members=100, posts=1_000, warmup=1, duration=3, serial_warmup=0.5, serial_duration=1)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    group_id: int
+    top_level_ids: list[int]
+    post_ids: list[int]
+    likes: int | None  # None while the schema has no likes table
+
+
+@dataclass
+class Result:
+    scenario: str
+    latencies: list[float]
+    errors: Counter[str]  # "HTTP 500", "TimeoutError", ... with their counts
+    elapsed: float
+    client_cpu: float
+    server_cpu: float
+    postgres_cpu: float
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+    def percentile_ms(self, p: int) -> float:
+        if len(self.latencies) < 2:
+            return self.latencies[0] * 1000 if self.latencies else float("nan")
+        cuts = statistics.quantiles(self.latencies, n=100, method="inclusive")
+        return cuts[p - 1] * 1000
+
+
+T = TypeVar("T")
+
+
+class Interrupted(Exception):
+    """SIGTERM: unwind like Ctrl-C so the server and PostgreSQL are stopped."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+# --- seeding ---------------------------------------------------------------------------------
+
+
+async def seed(url: str, config: Config, scale: Scale) -> Seeded:
+    """Create the owner and group through the services, everything else with bulk SQL."""
+    pool = await create_pool(url)
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        owner = await register_account(
+            pool,
+            config,
+            username="owner",
+            email="owner@bench.invalid",
+            password=PASSWORD,
+            is_admin=True,
+            by_operator=True,
+        )
+        group = await create_group(
+            pool,
+            config,
+            owner,
+            slug=GROUP_SLUG,
+            name="Entraide du quartier",
+            description="Un groupe d'entraide de quartier, pour le banc d'essai.",
+        )
+        async with pool.acquire() as conn, conn.transaction():
+            member_ids = await _insert_members(conn, owner.id, group.id, scale.members - 1)
+            posts = await _insert_posts(conn, config, group.id, [owner.id, *member_ids], scale)
+            likes = await _insert_likes(conn, group.id)
+        async with pool.acquire() as conn:
+            # A steady state: statistics known and the visibility map set, as autovacuum would.
+            await conn.execute("VACUUM ANALYZE")
+        return Seeded(group.id, posts[0], posts[1], likes)
+    finally:
+        await pool.close()
+
+
+async def _insert_members(conn: Any, owner_id: int, group_id: int, count: int) -> list[int]:
+    """Insert `count` accounts sharing the owner's key pair and password hash; return ids."""
+    # RSA key generation takes ~100 ms each: all seeded actors reuse the owner's pair.
+    owner = await conn.fetchrow(
+        """
+        SELECT a.private_key_pem, a.public_key_pem, c.password_hash
+        FROM actors a JOIN accounts c ON c.actor_id = a.id
+        WHERE a.id = $1
+        """,
+        owner_id,
+    )
+    rows = await conn.fetch(
+        """
+        INSERT INTO actors (kind, name, display_name, private_key_pem, public_key_pem, created_at)
+        SELECT 'person', 'member' || i, 'Member ' || i, $2, $3,
+               now() - interval '400 days' + i * interval '5 minutes'
+        FROM generate_series(1, $1) AS i
+        RETURNING id
+        """,
+        count,
+        owner["private_key_pem"],
+        owner["public_key_pem"],
+    )
+    ids = [r["id"] for r in rows]
+    await conn.execute(
+        """
+        INSERT INTO accounts (actor_id, email, password_hash, created_at)
+        SELECT id, name || '@bench.invalid', $2, created_at FROM actors WHERE id = ANY($1::bigint[])
+        """,
+        ids,
+        owner["password_hash"],
+    )
+    await conn.execute(
+        """
+        INSERT INTO memberships (group_id, actor_id, role, state, created_at)
+        SELECT $1, id, CASE WHEN id < $3 THEN 'moderator' ELSE 'member' END, 'active',
+               created_at + interval '1 day'
+        FROM actors WHERE id = ANY($2::bigint[])
+        """,
+        group_id,
+        ids,
+        min(ids, default=0) + 3,
+    )
+    return ids
+
+
+async def _insert_posts(
+    conn: Any, config: Config, group_id: int, author_ids: list[int], scale: Scale
+) -> tuple[list[int], list[int]]:
+    """COPY the posts in, oldest first; return the top-level ids and all ids, oldest first."""
+    resolve = mention_resolver(config)
+    samples = [(text, render_text(text, resolve)) for text in SAMPLE_TEXTS]
+    ids = [
+        r[0]
+        for r in await conn.fetch(
+            "SELECT nextval(pg_get_serial_sequence('posts', 'id')) FROM generate_series(1, $1)",
+            scale.posts,
+        )
+    ]
+    rng = random.Random(1)
+    start = datetime.now(UTC) - timedelta(days=180)
+    step = timedelta(days=180) / scale.posts
+    top_level: list[int] = []
+    records = []
+    for i, post_id in enumerate(ids):
+        reply_to = None
+        if top_level and rng.random() < REPLY_SHARE:
+            reply_to = rng.choice(top_level[-200:])  # replies go to recent threads
+        else:
+            top_level.append(post_id)
+        content, content_html = rng.choice(samples)
+        warning = "santé" if rng.random() < WARNING_SHARE else ""
+        created = start + i * step
+        author = rng.choice(author_ids)
+        records.append(
+            (post_id, group_id, author, reply_to, content, content_html, warning, created)
+        )
+    await conn.copy_records_to_table(
+        "posts",
+        records=records,
+        columns=[
+            "id",
+            "group_id",
+            "author_id",
+            "in_reply_to_id",
+            "content",
+            "content_html",
+            "content_warning",
+            "created_at",
+        ],
+    )
+    return top_level, ids
+
+
+async def _insert_likes(conn: Any, group_id: int) -> int | None:
+    """Have members like posts: 0 to 5 likes each (2.5 on average), if the schema has likes."""
+    if await conn.fetchval("SELECT to_regclass('likes')") is None:
+        return None
+    # Member number (post id * 7 + j * 131) mod n likes the post, for j below (post id mod 6):
+    # distinct members per post, spread over the whole group.
+    status: str = await conn.execute(
+        """
+        INSERT INTO likes (actor_id, post_id)
+        SELECT m.ids[1 + (p.id * 7 + j * 131) % m.n], p.id
+        FROM posts p
+        CROSS JOIN generate_series(0, 4) AS j
+        CROSS JOIN (
+            SELECT array_agg(actor_id ORDER BY actor_id) AS ids, count(*) AS n
+            FROM memberships WHERE group_id = $1
+        ) AS m
+        WHERE p.group_id = $1 AND j < p.id % 6
+        ON CONFLICT DO NOTHING
+        """,
+        group_id,
+    )
+    return int(status.split()[-1])
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def server_env(url: str, port: int, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRAIDE_", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=url,
+        ENTRAIDE_URL=f"http://{HOST}:{port}",
+        ENTRAIDE_DATA_DIR=str(data_dir),
+    )
+    return env
+
+
+def event_loop_choice() -> tuple[str, str]:
+    """Use uvloop and httptools when installed (uvicorn's fast path), else asyncio and h11."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return loop, http
+
+
+def start_server(
+    env: dict[str, str], port: int, log: Path, access_log: bool
+) -> subprocess.Popen[bytes]:
+    loop, http = event_loop_choice()
+    command = [sys.executable, __file__, "--serve", "--port", str(port)]
+    command += ["--loop", loop, "--http", http]
+    if not access_log:
+        command.append("--no-access-log")
+    with log.open("wb") as out:
+        # A session of its own: Ctrl-C reaches this script only, which stops the server in order.
+        return subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+async def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
+            try:
+                if (await client.get("/")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+def serve(port: int, loop: str, http: str, access_log: bool) -> None:
+    """Run the real app as `entraide serve` does, without the worker (the `--serve` mode)."""
+    import uvicorn
+
+    from entraide.app import build_app
+
+    config = load_config(os.environ)
+    app = build_app(config, with_worker=False, db_url=os.environ["DATABASE_URL"])
+    print(f"serving with loop={loop} http={http}", flush=True)
+    uvicorn.run(
+        app,
+        host=HOST,
+        port=port,
+        loop=loop,
+        http=http,
+        log_level="info",
+        access_log=access_log,
+        proxy_headers=False,
+    )
+
+
+# --- the load ----------------------------------------------------------------------------------
+
+
+def process_tree_cpu(pid: int) -> float:
+    """Return the CPU seconds used so far by a process and its living children."""
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            times = p.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+class KeepAliveConnection:
+    """One persistent HTTP/1.1 connection that GETs pages and keeps cookies, as a browser tab.
+
+    Hand-written because httpx spends more CPU per request (~5 ms with 32 connections) than the
+    app does, and on two cores the client's CPU is taken from the server's.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        """Send one GET, read the whole response, return its status."""
+        if self.reader is None or self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
+        request += f"Cookie: {cookie}\r\n\r\n" if cookie else "\r\n"
+        self.writer.write(request.encode())
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        status_line, *lines = head.split("\r\n")
+        length = -1
+        for line in lines:
+            name, _, value = line.partition(":")
+            name = name.lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "set-cookie":
+                key, _, rest = value.strip().partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        if length < 0:
+            raise ConnectionError(f"no content-length in the answer to {path}")
+        await self.reader.readexactly(length)
+        return int(status_line.split(" ", 2)[1])
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def drive(
+    connections: list[KeepAliveConnection],
+    next_url: Callable[[], str],
+    *,
+    seconds: float,
+    max_requests: int,
+) -> tuple[list[float], Counter[str], float]:
+    """GET from every connection in a loop for `seconds`; return latencies, errors, elapsed."""
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    started = 0
+    deadline = time.perf_counter() + seconds
+
+    async def loop(connection: KeepAliveConnection) -> None:
+        nonlocal started
+        while started < max_requests and time.perf_counter() < deadline:
+            started += 1
+            url = next_url()
+            t0 = time.perf_counter()
+            try:
+                status = await asyncio.wait_for(connection.get(url), timeout=30)
+                if status != 200:
+                    errors[f"HTTP {status}"] += 1
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                connection.close()
+                errors[type(exc).__name__] += 1
+            latencies.append(time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(c) for c in connections))
+    return latencies, errors, time.perf_counter() - t0
+
+
+async def run_scenarios(
+    port: int,
+    scenarios: dict[str, Callable[[], str]],
+    *,
+    concurrency: int,
+    warmup: float,
+    duration: float,
+    max_requests: int,
+    pids: tuple[int, int],
+) -> list[Result]:
+    """Run each scenario: a warm-up, then a measured run; CPU is read around the measured run."""
+
+    def cpu() -> tuple[float, float, float]:
+        server_pid, postgres_pid = pids
+        return time.process_time(), process_tree_cpu(server_pid), process_tree_cpu(postgres_pid)
+
+    connections = [KeepAliveConnection(port) for _ in range(concurrency)]
+    results = []
+    try:
+        for name, next_url in scenarios.items():
+            await drive(connections, next_url, seconds=warmup, max_requests=max_requests)
+            before = cpu()
+            latencies, errors, elapsed = await drive(
+                connections, next_url, seconds=duration, max_requests=max_requests
+            )
+            client, server, postgres = (b - a for a, b in zip(before, cpu(), strict=True))
+            results.append(Result(name, latencies, errors, elapsed, client, server, postgres))
+    finally:
+        for connection in connections:
+            connection.close()
+    return results
+
+
+def print_latency_table(title: str, results: list[Result]) -> None:
+    print(f"\n{title}")
+    print(f"aim: p50 <= {AIM_P50_MS:.0f} ms, p99 <= {AIM_P99_MS:.0f} ms")
+    header = f"{'scenario':<26} {'requests':>8} {'req/s':>8} {'p50 ms':>7} {'p90 ms':>7}"
+    header += f" {'p99 ms':>7} {'errors':>6}  aim"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        p50, p90, p99 = (r.percentile_ms(p) for p in (50, 90, 99))
+        met = "met" if p50 <= AIM_P50_MS and p99 <= AIM_P99_MS else "MISSED"
+        print(
+            f"{r.scenario:<26} {r.requests:>8} {r.requests / r.elapsed:>8.0f} {p50:>7.1f}"
+            f" {p90:>7.1f} {p99:>7.1f} {r.errors.total():>6}  {met}"
+        )
+
+
+def print_cpu_table(results: list[Result]) -> None:
+    print("\nCPU per request (ms), same run; 2 cores are shared by all three")
+    print(f"{'scenario':<26} {'app':>7} {'postgres':>9} {'client':>7}")
+    for r in results:
+        n = max(r.requests, 1)
+        print(
+            f"{r.scenario:<26} {1000 * r.server_cpu / n:>7.2f} {1000 * r.postgres_cpu / n:>9.2f}"
+            f" {1000 * r.client_cpu / n:>7.2f}"
+        )
+
+
+# --- query plans -------------------------------------------------------------------------------
+
+
+class ExplainingConnection:
+    """A stand-in connection that runs EXPLAIN ANALYZE on what a storage function sends.
+
+    The plans are of the app's own SQL, never of a copy that could drift from it.
+    """
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.queries: list[tuple[str, tuple[Any, ...]]] = []
+        self.plans: list[str] = []
+
+    async def _explain(self, query: str, args: tuple[Any, ...]) -> None:
+        self.queries.append((query, args))
+        rows = await self.conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + query, *args)
+        self.plans.append("\n".join(r[0] for r in rows))
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        await self._explain(query, args)
+        return []
+
+    async def fetchrow(self, query: str, *args: Any) -> None:
+        await self._explain(query, args)
+
+    async def fetchval(self, query: str, *args: Any) -> None:
+        await self._explain(query, args)
+
+
+async def print_plans(url: str, seeded: Seeded) -> None:
+    """Print the plans of the group page's and the post page's queries, warm."""
+    deep = seeded.top_level_ids[len(seeded.top_level_ids) // 2]
+    post_id = seeded.top_level_ids[-50]
+    calls: list[tuple[str, Any]] = [
+        ("groups.find_group_by_slug", lambda c: group_store.find_group_by_slug(c, GROUP_SLUG)),
+        (
+            "posts.list_group_posts (first page)",
+            lambda c: post_store.list_group_posts(c, seeded.group_id, before_id=None, limit=21),
+        ),
+        (
+            f"posts.list_group_posts (before={deep})",
+            lambda c: post_store.list_group_posts(c, seeded.group_id, before_id=deep, limit=21),
+        ),
+        ("posts.get_post", lambda c: post_store.get_post(c, post_id)),
+        ("groups.get_group (post page)", lambda c: group_store.get_group(c, seeded.group_id)),
+        ("posts.list_replies (post page)", lambda c: post_store.list_replies(c, post_id)),
+        ("groups.list_groups (home)", lambda c: group_store.list_groups(c)),
+    ]
+    conn = await asyncpg.connect(url)
+    try:
+        for title, call in calls:
+            spy = ExplainingConnection(conn)
+            await call(spy)  # once to warm the cache ...
+            spy = ExplainingConnection(conn)
+            await call(spy)  # ... and once to print
+            print(f"\n-- {title}")
+            print(spy.plans[-1])
+        await print_prepared_deep_page(conn, seeded.group_id, deep)
+    finally:
+        await conn.close()
+
+
+async def print_prepared_deep_page(conn: Any, group_id: int, before: int) -> None:
+    """Show the plan the app gets once asyncpg reuses its prepared statement (generic or not)."""
+    spy = ExplainingConnection(conn)
+    await post_store.list_group_posts(spy, group_id, before_id=before, limit=21)
+    query, args = spy.queries[0]
+    statement = await conn.prepare(query)
+    timings = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        await statement.fetch(*args)
+        timings.append((time.perf_counter() - t0) * 1000)
+    row = await conn.fetchrow(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = $1",
+        query,
+    )
+    # The plan PostgreSQL switches to when it judges a generic plan no dearer than the custom
+    # ones; forced here and run, with the same (integer) arguments written in.
+    values = ", ".join("NULL" if a is None else str(int(a)) for a in args)
+    await conn.execute("SET plan_cache_mode = force_generic_plan")
+    await conn.execute("PREPARE bench_generic AS " + query)
+    try:
+        generic = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) EXECUTE bench_generic({values})")
+    finally:
+        await conn.execute("DEALLOCATE bench_generic; RESET plan_cache_mode")
+    print("\n-- posts.list_group_posts (deep page) as a reused prepared statement")
+    counts = (
+        f"generic_plans={row['generic_plans']} custom_plans={row['custom_plans']}"
+        if row
+        else "(statement not found in pg_prepared_statements)"
+    )
+    print(f"10 executions: first {timings[0]:.2f} ms, last {timings[-1]:.2f} ms; {counts}")
+    print("its generic plan, forced and run:")
+    print("\n".join(r[0] for r in generic))
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+async def measure(
+    port: int, seeded: Seeded, scale: Scale, pids: tuple[int, int], log: Path
+) -> list[Result]:
+    """Check the pages render, then load them with 32 connections and with one."""
+    rng = random.Random(2)
+    deep = seeded.top_level_ids[len(seeded.top_level_ids) // 2]
+    scenarios: dict[str, Callable[[], str]] = {
+        "GET /groups/<slug>": lambda: f"/groups/{GROUP_SLUG}",
+        "GET /groups/<slug>?before=": lambda: f"/groups/{GROUP_SLUG}?before={deep}",
+        "GET /posts/<random id>": lambda: f"/posts/{rng.choice(seeded.post_ids)}",
+        "GET /": lambda: "/",
+    }
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as client:
+        # A page that rendered the wrong thing fast would make a fine but false number.
+        for path in (f"/groups/{GROUP_SLUG}", f"/groups/{GROUP_SLUG}?before={deep}"):
+            page = await client.get(path)
+            if page.status_code != 200 or page.text.count('class="post"') != 20:
+                tail = log.read_text()[-4000:]
+                raise RuntimeError(f"{path} should show 20 posts; server log:\n{tail}")
+    loaded = await run_scenarios(
+        port,
+        scenarios,
+        concurrency=scale.concurrency,
+        warmup=scale.warmup,
+        duration=scale.duration,
+        max_requests=scale.max_requests,
+        pids=pids,
+    )
+    serial = await run_scenarios(
+        port,
+        scenarios,
+        concurrency=1,
+        warmup=scale.serial_warmup,
+        duration=scale.serial_duration,
+        max_requests=scale.max_requests,
+        pids=pids,
+    )
+    return loaded + serial
+
+
+@contextlib.contextmanager
+def running(start: Callable[[], T], stop: Callable[[T], object]) -> Iterator[T]:
+    """Start a child process and stop it on the way out, whatever happens.
+
+    Ctrl-C and SIGTERM are held while it starts: one landing between its start and this
+    try/finally would leave it running, unowned. A held signal is delivered on release.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        child = start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        yield child
+    finally:
+        stop(child)
+
+
+def run(scale: Scale, access_log: bool) -> int:
+    import pgserver
+
+    loop, http = event_loop_choice()
+    print(f"python {sys.version.split()[0]}, uvicorn loop={loop} http={http}, 1 worker process")
+    # Other work on this 2-core machine skews every number: say how busy it was.
+    print(f"load average before the run: {os.getloadavg()[0]:.2f}")
+    with tempfile.TemporaryDirectory(prefix="entraide-bench-") as tmp:
+        folder = Path(tmp)
+        t0 = time.perf_counter()
+        with running(
+            lambda: pgserver.get_server(folder / "pgdata", cleanup_mode="delete"),
+            lambda postgres: postgres.cleanup(),
+        ) as postgres:
+            postgres.psql("CREATE DATABASE bench;")
+            url: str = postgres.get_uri("bench")
+            print(f"PostgreSQL started in {time.perf_counter() - t0:.1f} s")
+            port = free_port()
+            env = server_env(url, port, folder / "data")
+            config = load_config(env)
+            t0 = time.perf_counter()
+            seeded = asyncio.run(seed(url, config, scale))
+            print(
+                f"seeded 1 group, {scale.members} members, {scale.posts} posts"
+                f" ({len(seeded.top_level_ids)} top-level), {seeded.likes} likes"
+                f" in {time.perf_counter() - t0:.1f} s"
+            )
+            log = folder / "server.log"
+            with running(lambda: start_server(env, port, log, access_log), stop_server) as server:
+                asyncio.run(wait_until_ready(f"http://{HOST}:{port}", server, log))
+                pids = (server.pid, postgres.get_pid())
+                results = asyncio.run(measure(port, seeded, scale, pids, log))
+            print_errors(results, log)
+            loaded, serial = results[:4], results[4:]
+            print_latency_table(
+                f"{scale.concurrency} connections, {scale.duration:.0f} s each"
+                f" after {scale.warmup:.0f} s warm-up"
+                f" (access log {'on' if access_log else 'off'})",
+                loaded,
+            )
+            print_cpu_table(loaded)
+            print_latency_table(
+                f"1 connection, {scale.serial_duration:.0f} s each (service time, no queueing)",
+                serial,
+            )
+            asyncio.run(print_plans(url, seeded))
+    return 1 if any(r.errors for r in results) else 0
+
+
+def print_errors(results: list[Result], log: Path) -> None:
+    """Name the failed requests and show the server's last traceback, if any."""
+    failed = [r for r in results if r.errors]
+    if not failed:
+        return
+    print("\nERRORS")
+    for r in failed:
+        print(f"  {r.scenario}: {dict(r.errors)}")
+    text = log.read_text(errors="replace")
+    last = text.rfind("Traceback")
+    if last >= 0:
+        print("last traceback in the server log:")
+        print(text[last : last + 4000])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a smaller data set, shorter runs")
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="serve without uvicorn's access log"
+    )
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
+    parser.add_argument("--http", default="h11", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.port, args.loop, args.http, not args.no_access_log)
+        return 0
+    # pgserver finds its runtime folder through platformdirs, which warns without XDG_RUNTIME_DIR.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Ctrl-C stops the run even when started from a shell that ignores SIGINT (background jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return run(QUICK if args.quick else FULL, access_log=not args.no_access_log)
+    except (KeyboardInterrupt, Interrupted):
+        print("\ninterrupted: server and PostgreSQL stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
