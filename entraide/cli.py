@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import signal
 import sys
-import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from entraide.logs import configure_logging
 from server import migrate
 from server.config import SETTINGS, Config, ConfigError, load_config
 from server.db import Pool, create_pool, database_url
@@ -126,7 +125,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     print(f"Entraide is serving {config.base_url} on http://{args.host}:{args.port}/")
     print("Create the first admin with: entraide user create NAME --email EMAIL --admin")
     app = build_app(config, with_worker=not args.no_worker, db_url=url)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False)
+    # log_config=None: uvicorn's loggers go through ours (text or JSON).
+    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
 
 
 def _worker(config: Config) -> None:
@@ -212,15 +212,11 @@ def _doctor(config: Config) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    # pgserver narrates every pg_ctl call at INFO; operators need only its warnings.
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", module="platformdirs")
     try:
         config = load_config()
     except ConfigError as exc:
         fail(str(exc), code=2)
+    configure_logging(config.log_format)
     try:
         if args.command == "serve":
             _serve(config, args)

@@ -63,6 +63,11 @@ SETTINGS: tuple[Setting, ...] = (
         "never on a public instance.",
     ),
     Setting(
+        "ENTRAIDE_LOG_FORMAT",
+        "text",
+        "Log lines as plain text or as one JSON object per line (json) for log collectors.",
+    ),
+    Setting(
         "ENTRAIDE_LANGUAGE",
         "fr",
         "Default interface language when neither the account nor the browser chooses: fr or en.",
@@ -79,6 +84,7 @@ class Config:
     registrations: str
     language: str
     allow_private_addresses: bool = False
+    log_format: str = "text"
 
     @property
     def host(self) -> str:
@@ -174,6 +180,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     allow_private = env.get("ENTRAIDE_ALLOW_PRIVATE_ADDRESSES", "false").lower()
     if allow_private not in ("true", "false"):
         raise ConfigError("ENTRAIDE_ALLOW_PRIVATE_ADDRESSES must be true or false")
+    log_format = env.get("ENTRAIDE_LOG_FORMAT", "text")
+    if log_format not in ("text", "json"):
+        raise ConfigError("ENTRAIDE_LOG_FORMAT must be text or json")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -183,4 +192,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         registrations=registrations,
         language=language,
         allow_private_addresses=allow_private == "true",
+        log_format=log_format,
     )

@@ -288,8 +288,13 @@ def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.2) -> 
 
 
 @contextmanager
-def live_instances(tmp_path: Path, count: int = 2) -> Iterator[list[LiveInstance]]:
-    """Start `count` instances on 127.0.0.2, 127.0.0.3, ..., stop them and drop their databases."""
+def live_instances(
+    tmp_path: Path, count: int = 2, env: dict[str, str] | None = None
+) -> Iterator[list[LiveInstance]]:
+    """Start `count` instances on 127.0.0.2, 127.0.0.3, ..., stop them and drop their databases.
+
+    `env` adds or overrides settings of every instance.
+    """
     instances: list[LiveInstance] = []
     names: list[str] = []
     try:
@@ -300,6 +305,7 @@ def live_instances(tmp_path: Path, count: int = 2) -> Iterator[list[LiveInstance
             data_dir = tmp_path / f"instance{index}"
             data_dir.mkdir()
             instance = LiveInstance(host, free_port(host), make_database(name), data_dir)
+            instance.env.update(env or {})
             instances.append(instance)
             instance.launch()
         # Started side by side: each start-up is mostly imports and migrations checks.
