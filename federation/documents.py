@@ -53,7 +53,8 @@ def actor_document(
             "owner": uri,
             "publicKeyPem": actor.public_key_pem,
         },
-        "manuallyApprovesFollowers": group is not None and group.join_policy != "open",
+        "manuallyApprovesFollowers": group is not None
+        and (group.join_policy != "open" or group.visibility != "public"),
         "discoverable": group is None or group.visibility == "public",
         "published": iso(actor.created_at),
     }

@@ -19,11 +19,28 @@ from server.errors import DomainError
 from server.models import Actor, Job
 from server.sanitize import find_hashtags, find_mentions
 from server.services import actors, follows, outbox
+from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
 
 
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(3)
+
+
+def _undo(done: dict[str, Any], undo_id: str) -> dict[str, Any]:
+    """Return the Undo of an activity, by the same actor, to the same recipients."""
+    inner = {k: v for k, v in done.items() if k != "@context"}
+    return activity(undo_id, "Undo", done["actor"], inner, to=done["to"], cc=done["cc"])
+
+
+async def _send_private(
+    fed: Federation, actor: Actor, document: dict[str, Any], inbox: str
+) -> None:
+    """Publish an activity addressed to one actor (not listed in the public outbox)."""
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=actor.id, type=document["type"],
+        payload=document, inboxes=[inbox], public=False,
+    )  # fmt: skip
 
 
 async def _reply_inboxes(fed: Federation, in_reply_to_id: int | None) -> list[str]:
@@ -103,7 +120,15 @@ async def federate_post(fed: Federation, job: Job) -> None:
         await announce(note_uri, "announce")
         return
     if author.domain is not None:
-        return  # remote edits and deletions reach followers from their author
+        # A remote author's edit or deletion: the group relays the activity it received,
+        # embedded (FEP-1b12); its followers may not follow the author.
+        received = await inbox_service.get_received_activity(
+            fed.db, str(job.payload.get("activity_id")), str(job.payload.get("activity_type"))
+        )
+        if received is not None:
+            received.pop("@context", None)
+            await announce(received, f"announces/{_stamp()}")
+        return
     author_uri = urls.actor(author)
     parent_uri = None
     if post.in_reply_to_id is not None:
@@ -181,10 +206,7 @@ async def send_follow_response(fed: Federation, job: Job) -> None:
         to=[str(follower.uri)], cc=[],
     )  # fmt: skip
     # Mastodon sends Accept and Reject to the personal inbox, not the shared one.
-    await outbox.publish_activity(
-        fed.db, uri=document["id"], actor_id=target.id, type=kind, payload=document,
-        inboxes=[follower.inbox], public=False,
-    )  # fmt: skip
+    await _send_private(fed, target, document, follower.inbox)
 
 
 async def send_follow(fed: Federation, job: Job) -> None:
@@ -198,17 +220,8 @@ async def send_follow(fed: Federation, job: Job) -> None:
         str(job.payload["follow_uri"]), "Follow", follower_uri, target.uri,
         to=[str(target.uri)], cc=[],
     )  # fmt: skip
-    document = follow
-    if job.payload.get("undo"):
-        inner = dict(follow)
-        inner.pop("@context")
-        document = activity(
-            f"{follow['id']}/undo", "Undo", follower_uri, inner, to=[str(target.uri)], cc=[]
-        )
-    await outbox.publish_activity(
-        fed.db, uri=document["id"], actor_id=follower.id, type=document["type"],
-        payload=document, inboxes=[target.inbox], public=False,
-    )  # fmt: skip
+    document = _undo(follow, f"{follow['id']}/undo") if job.payload.get("undo") else follow
+    await _send_private(fed, follower, document, target.inbox)
 
 
 async def resolve_and_follow(fed: Federation, job: Job) -> None:
@@ -233,18 +246,12 @@ async def send_like(fed: Federation, job: Job) -> None:
     if author.inbox is None:
         raise PermanentJobError("author has no inbox")
     liker_uri = fed.urls.actor(liker)
-    like_id = f"{liker_uri}/likes/{post.id}"
+    # Likes queued before they had ids of their own fall back to one per post.
+    like_id = str(job.payload.get("like_uri") or f"{liker_uri}/likes/{post.id}")
     document = activity(like_id, "Like", liker_uri, post.uri, to=[str(author.uri)], cc=[])
     if job.payload.get("undo"):
-        inner = dict(document)
-        inner.pop("@context")
-        document = activity(
-            f"{like_id}/undo/{_stamp()}", "Undo", liker_uri, inner, to=[str(author.uri)], cc=[]
-        )
-    await outbox.publish_activity(
-        fed.db, uri=document["id"], actor_id=liker.id, type=document["type"],
-        payload=document, inboxes=[author.inbox], public=False,
-    )  # fmt: skip
+        document = _undo(document, f"{like_id}/undo")
+    await _send_private(fed, liker, document, author.inbox)
 
 
 async def send_account_delete(fed: Federation, job: Job) -> None:

@@ -34,6 +34,8 @@ async def _local_target(fed: Federation, uri: str | None) -> Actor:
 
 
 async def on_follow(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    if await inbox_service.was_undone(fed.db, str(activity["id"]), str(actor.uri)):
+        return "ignored: undone before it was processed"
     target = await _local_target(fed, id_of(activity.get("object")))
     return await follows.receive_follow(fed.db, actor, target, str(activity["id"]))
 
@@ -128,9 +130,9 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     obj = activity.get("object")
     if isinstance(obj, dict) and "Create" in types_of(obj):
         obj = obj.get("object")  # Lemmy and FEP-1b12 groups announce the Create
+    elif isinstance(obj, dict) and {"Update", "Delete"}.intersection(types_of(obj)):
+        return await _announced_change(fed, obj)
     elif isinstance(obj, dict) and types_of(obj) and not NOTE_TYPES.intersection(types_of(obj)):
-        # An announced Update or Delete: Entraide and Mastodon authors send their own to the
-        # group's followers. Fetching its id would give, at best, an activity and no post.
         return "ignored: announced activity"
     uri = id_of(obj)
     if uri is None or fed.urls.is_local(uri):
@@ -150,6 +152,37 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     return f"stored post {post_id}" if post_id else "not for us"
 
 
+async def _announced_change(fed: Federation, change: dict[str, Any]) -> str:
+    """Apply an edit or deletion a group relays (FEP-1b12), checked against the post's origin.
+
+    The embedded activity is not trusted: the post is fetched again from its server; a 410
+    (or 404) there confirms a deletion (Mobilizon and Mastodon confirm deletions this way).
+    """
+    uri = id_of(change.get("object"))
+    if uri is None or fed.urls.is_local(uri) or await actors.find_post_by_uri(fed.db, uri) is None:
+        return "ignored: unknown post"
+    try:
+        document = await fed.http.get_json(uri, fed.instance_signer)
+    except FetchError as exc:
+        if exc.status in (404, 410) and "Delete" in types_of(change):
+            author = await actors.find_remote_actor(fed.db, id_of(change.get("actor")) or "")
+            if author is None:
+                return "ignored: unknown author"
+            post_id = await inbound.receive_note_delete(fed.db, author, uri)
+            return f"deleted post {post_id}"
+        raise
+    author_uri = id_of(document.get("attributedTo"))
+    if author_uri is None or not _same_host(author_uri, uri):
+        return "refused: object not attributed on its own host"
+    if document.get("type") == "Tombstone":
+        author = await get_actor(fed, author_uri)
+        post_id = await inbound.receive_note_delete(fed.db, author, uri)
+        return f"deleted post {post_id}"
+    author = await get_actor(fed, author_uri)
+    post_id = await inbound.receive_note_update(fed.db, author, await _note_from(fed, document))
+    return f"updated post {post_id}"
+
+
 async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
     obj = activity.get("object")
     if not isinstance(obj, dict):
@@ -158,7 +191,8 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         await inbound.store_remote_actor(fed.db, parse_actor(obj))
         return "actor refreshed"
     if NOTE_TYPES.intersection(types_of(obj)):
-        post_id = await inbound.receive_note_update(fed.db, actor, await _note_from(fed, obj))
+        note = await _note_from(fed, obj)
+        post_id = await inbound.receive_note_update(fed.db, actor, note, str(activity["id"]))
         return f"updated post {post_id}"
     return "ignored"
 
@@ -170,7 +204,7 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     if uri == actor.uri:
         await inbound.receive_actor_delete(fed.db, actor)
         return "actor deleted"
-    post_id = await inbound.receive_note_delete(fed.db, actor, uri)
+    post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
 
 
@@ -181,6 +215,8 @@ async def on_like(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         post_id = await actors.find_post_by_uri(fed.db, uri)
     if post_id is None:
         return "ignored: unknown post"
+    if await inbox_service.was_undone(fed.db, str(activity["id"]), str(actor.uri)):
+        return "ignored: undone before it was processed"
     await inbound.receive_like(fed.db, actor, post_id, str(activity["id"]))
     return "liked"
 

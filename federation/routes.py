@@ -7,6 +7,7 @@ when it asks for ActivityStreams JSON (`wants_activity_json`), to the page other
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -144,15 +145,27 @@ async def inbox(request: Request) -> Response:
 inbox.signature_checked = True  # type: ignore[attr-defined]
 
 
-async def outbox_collection(request: Request) -> Response:
-    fed = _fed(request)
-    kind = "group" if request.url.path.startswith("/groups/") else "person"
-    try:
-        actor = await _local_actor(request, kind)
-    except DomainError as exc:
-        return _error(exc.status, exc.message)
+CollectionHandler = Callable[[Federation, Actor, Request], Awaitable[Response]]
+
+
+def actor_collection(handler: CollectionHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a collection endpoint: find the local actor of /users/NAME/… or /groups/NAME/…."""
+
+    async def endpoint(request: Request) -> Response:
+        kind = "group" if request.url.path.startswith("/groups/") else "person"
+        try:
+            actor = await _local_actor(request, kind)
+        except DomainError as exc:
+            return _error(exc.status, exc.message)
+        return await handler(_fed(request), actor, request)
+
+    return endpoint
+
+
+@actor_collection
+async def outbox_collection(fed: Federation, actor: Actor, request: Request) -> Response:
     uri = f"{fed.urls.actor(actor)}/outbox"
-    if kind == "group" and not await outbox.is_public_group(fed.db, actor.id):
+    if actor.kind == "group" and not await outbox.is_public_group(fed.db, actor.id):
         return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
     page = request.query_params.get("page")
     if page is None:
@@ -167,13 +180,8 @@ async def outbox_collection(request: Request) -> Response:
     return ActivityJSONResponse(collection_page(f"{uri}?{request.url.query}", uri, items, next_uri))
 
 
-async def followers_collection(request: Request) -> Response:
-    fed = _fed(request)
-    kind = "group" if request.url.path.startswith("/groups/") else "person"
-    try:
-        actor = await _local_actor(request, kind)
-    except DomainError as exc:
-        return _error(exc.status, exc.message)
+@actor_collection
+async def followers_collection(fed: Federation, actor: Actor, request: Request) -> Response:
     uri = f"{fed.urls.actor(actor)}/followers"
     total = await actors.count_followers(fed.db, actor.id)
     page = request.query_params.get("page", "")
@@ -186,13 +194,8 @@ async def followers_collection(request: Request) -> Response:
     return ActivityJSONResponse(collection_page(f"{uri}?page={number}", uri, items, next_uri))
 
 
-async def following_collection(request: Request) -> Response:
-    fed = _fed(request)
-    kind = "group" if request.url.path.startswith("/groups/") else "person"
-    try:
-        actor = await _local_actor(request, kind)
-    except DomainError as exc:
-        return _error(exc.status, exc.message)
+@actor_collection
+async def following_collection(fed: Federation, actor: Actor, request: Request) -> Response:
     uri = f"{fed.urls.actor(actor)}/following"
     following = await actors.list_following(fed.db, actor.id)
     items = [fed.urls.actor(a) for a in following]
@@ -334,4 +337,6 @@ def federation_routes() -> list[BaseRoute]:
         Route("/groups/{name}/featured", featured_collection),
         Route("/posts/{post_id}/activity", post_activity),
         Route("/posts/{post_id}/announce", post_activity),
+        # Updates, deletions and their Announces: /posts/ID/updates/…, /deletes/…, /announces/…
+        Route("/posts/{post_id}/{kind}/{stamp}", post_activity),
     ]

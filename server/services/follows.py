@@ -28,7 +28,8 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
         state = "accepted"
         if target.kind == "group":
             group = await group_store.get_group(conn, target.id)
-            if group is not None and group.join_policy != "open":
+            # A members-only group never lets a stranger in (followers may post) unasked.
+            if group is not None and (group.join_policy != "open" or group.visibility != "public"):
                 state = "pending"
         existing = await store.get_follow(conn, follower.id, target.id)
         if existing is not None and existing.state == "accepted":

@@ -106,7 +106,9 @@ async def _own_post(conn: Connection, actor: Actor, uri: str) -> int:
     return post_id
 
 
-async def receive_note_update(db: Pool, actor: Actor, note: RemoteNote) -> int:
+async def receive_note_update(
+    db: Pool, actor: Actor, note: RemoteNote, activity_id: str | None = None
+) -> int:
     """Apply the author's edit of a remote post; the group relays it."""
     async with db.acquire() as conn, conn.transaction():
         post_id = await _own_post(conn, actor, note.uri)
@@ -116,23 +118,33 @@ async def receive_note_update(db: Pool, actor: Actor, note: RemoteNote) -> int:
             content_html=sanitize_html(note.content_html[:MAX_REMOTE_HTML]),
             content_warning=note.content_warning.strip()[: v.MAX_CONTENT_WARNING],
         )
-        await _relay_if_in_group(conn, post_id, "announce_update")
+        await _relay_if_in_group(conn, post_id, "announce_update", activity_id, "Update")
     return post_id
 
 
-async def receive_note_delete(db: Pool, actor: Actor, uri: str) -> int:
+async def receive_note_delete(
+    db: Pool, actor: Actor, uri: str, activity_id: str | None = None
+) -> int:
     """Apply the author's deletion of a remote post (a tombstone); the group relays it."""
     async with db.acquire() as conn, conn.transaction():
         post_id = await _own_post(conn, actor, uri)
         await post_store.delete_post(conn, post_id)
-        await _relay_if_in_group(conn, post_id, "announce_delete")
+        await _relay_if_in_group(conn, post_id, "announce_delete", activity_id, "Delete")
     return post_id
 
 
-async def _relay_if_in_group(conn: Connection, post_id: int, action: str) -> None:
+async def _relay_if_in_group(
+    conn: Connection, post_id: int, action: str, activity_id: str | None, activity_type: str
+) -> None:
+    """Queue the group's Announce of a received edit or deletion of a post in the group."""
     group_id = await conn.fetchval("SELECT group_id FROM posts WHERE id = $1", post_id)
-    if group_id is not None:
-        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": action})
+    if group_id is not None and activity_id is not None:
+        await job_store.insert_job(
+            conn,
+            FEDERATE_POST,
+            {"post_id": post_id, "action": action, "activity_id": activity_id,
+             "activity_type": activity_type},
+        )  # fmt: skip
 
 
 async def receive_actor_delete(db: Pool, actor: Actor) -> None:

@@ -33,3 +33,14 @@ async def get_activity(db: Pool, row_id: int) -> dict[str, Any] | None:
 async def record_outcome(db: Pool, row_id: int, outcome: str) -> None:
     async with db.acquire() as conn:
         await store.update_inbox_outcome(conn, row_id, outcome)
+
+
+async def was_undone(db: Pool, activity_id: str, actor_uri: str) -> bool:
+    """Tell whether an Undo of this activity by its actor was received (maybe before it)."""
+    async with db.acquire() as conn:
+        return await store.exists_undo_of(conn, activity_id, actor_uri)
+
+
+async def get_received_activity(db: Pool, activity_id: str, type: str) -> dict[str, Any] | None:
+    async with db.acquire() as conn:
+        return await store.find_inbox_payload(conn, activity_id, type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -165,16 +166,25 @@ async def list_group_posts(
 SEND_LIKE = "send_like"
 
 
-async def toggle_like(db: Pool, post: Post, account: Account) -> bool:
-    """Like a post, or take the like back; return whether it is now liked."""
+async def toggle_like(db: Pool, config: Config, post: Post, account: Account) -> bool:
+    """Like a post, or take the like back; return whether it is now liked.
+
+    Each like has its own id, so that liking again after an undo is not taken by the post's
+    server for a replay of the first like.
+    """
+    like_uri = f"{config.base_url}/users/{account.username}/likes/{secrets.token_hex(8)}"
     async with db.acquire() as conn, conn.transaction():
-        liked = await store.insert_like(conn, account.id, post.id, None)
+        liked = await store.insert_like(conn, account.id, post.id, like_uri)
         if not liked:
+            like_uri = await store.find_like_uri(conn, account.id, post.id) or like_uri
             await store.delete_like(conn, account.id, post.id)
         if post.uri is not None:
             await job_store.insert_job(
-                conn, SEND_LIKE, {"actor_id": account.id, "post_id": post.id, "undo": not liked}
-            )
+                conn,
+                SEND_LIKE,
+                {"actor_id": account.id, "post_id": post.id, "undo": not liked,
+                 "like_uri": like_uri},
+            )  # fmt: skip
     return liked
 
 

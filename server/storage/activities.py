@@ -225,3 +225,29 @@ async def is_host_unavailable(conn: Connection, host: str) -> bool:
 
 async def delete_deliveries_to_inbox(conn: Connection, inbox: str) -> None:
     await conn.execute("DELETE FROM deliveries WHERE inbox = $1", inbox)
+
+
+async def exists_undo_of(conn: Connection, activity_id: str, actor_uri: str) -> bool:
+    """Tell whether the actor already sent an Undo of this activity."""
+    found = await conn.fetchval(
+        """
+        SELECT 1 FROM inbox_activities
+        WHERE type = 'Undo' AND actor_uri = $2
+          AND coalesce(payload -> 'object' ->> 'id', payload ->> 'object') = $1
+        LIMIT 1
+        """,
+        activity_id,
+        actor_uri,
+    )
+    return found is not None
+
+
+async def find_inbox_payload(
+    conn: Connection, activity_id: str, type: str
+) -> dict[str, Any] | None:
+    value = await conn.fetchval(
+        "SELECT payload FROM inbox_activities WHERE activity_id = $1 AND type = $2",
+        activity_id,
+        type,
+    )
+    return json.loads(value) if value is not None else None

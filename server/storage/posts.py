@@ -236,6 +236,13 @@ async def delete_like(conn: Connection, actor_id: int, post_id: int) -> bool:
     return result != "DELETE 0"
 
 
+async def find_like_uri(conn: Connection, actor_id: int, post_id: int) -> str | None:
+    value: str | None = await conn.fetchval(
+        "SELECT uri FROM likes WHERE actor_id = $1 AND post_id = $2", actor_id, post_id
+    )
+    return value
+
+
 async def find_like_by_uri(conn: Connection, uri: str) -> tuple[int, int] | None:
     row = await conn.fetchrow("SELECT actor_id, post_id FROM likes WHERE uri = $1", uri)
     return (row["actor_id"], row["post_id"]) if row else None

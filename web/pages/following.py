@@ -76,6 +76,6 @@ async def like(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     post = await posts.get_post_to_like(db, parse_id(request.path_params["post_id"]), account)
-    await posts.toggle_like(db, post, account)
+    await posts.toggle_like(db, request.app.state.config, post, account)
     back = f"/posts/{post.id}" if post.group_id is not None else "/following"
     return redirect(request, back)
