@@ -123,7 +123,8 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     url = database_url(config)
     asyncio.run(_with_pool(config, _require_migrated))
     print(f"Entraide is serving {config.base_url} on http://{args.host}:{args.port}/")
-    print("Create the first admin with: entraide user create NAME --email EMAIL --admin")
+    command = sys.argv[0] if sys.argv[0].endswith("entraide") else "entraide"
+    print(f"Create the first admin with: {command} user create NAME --email EMAIL --admin")
     app = build_app(config, with_worker=not args.no_worker, db_url=url)
     # log_config=None: uvicorn's loggers go through ours (text or JSON).
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
