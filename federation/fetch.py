@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
 
 from federation.jsondoc import MAX_BODY, DocumentError, parse_document
 from federation.signatures import sign_request
@@ -77,18 +79,33 @@ async def check_url(url: str, *, allow_private: bool) -> None:
             raise FetchError("URL leads to a private network address")
 
 
+def _aiohttp_session(max_connections: int) -> aiohttp.ClientSession:
+    """Return the session behind the transport: system resolver, system trust store."""
+    connector = aiohttp.TCPConnector(
+        limit=max_connections,
+        keepalive_timeout=15,
+        # The system resolver (getaddrinfo), like the SSRF check, not aiodns when installed.
+        resolver=aiohttp.ThreadedResolver(),
+        # SSL_CERT_FILE / SSL_CERT_DIR are honoured, as httpx itself would.
+        ssl=httpx.create_ssl_context(trust_env=True),
+    )
+    return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+
+
 class HttpClient:
     """One connection pool for every fetch and delivery of a process."""
 
     def __init__(self, base_url: str, *, allow_private: bool, max_connections: int = 200):
         self.allow_private = allow_private
         self.user_agent = USER_AGENT.format(base_url=base_url)
+        # httpx's own pool spends O(waiting * connections) per event with hundreds of requests
+        # queued to hundreds of hosts; the aiohttp transport keeps httpx's API without that
+        # (bench/fanout.py, 10,000 inboxes: 90 deliveries/s → 390/s).
+        transport = AiohttpTransport(client=lambda: _aiohttp_session(max_connections))
         self.client = httpx.AsyncClient(
+            transport=transport,
             timeout=TIMEOUT,
             follow_redirects=False,
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
             headers={"User-Agent": self.user_agent},
         )
 
