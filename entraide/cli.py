@@ -84,9 +84,11 @@ def fail(message: str, code: int = 1) -> None:
     raise SystemExit(code)
 
 
-async def _with_pool(config: Config, work: Callable[[Pool], Awaitable[Any]]) -> Any:
+async def _with_pool(
+    config: Config, work: Callable[[Pool], Awaitable[Any]], *, max_size: int = 4
+) -> Any:
     url = await asyncio.to_thread(database_url, config)
-    pool = await create_pool(url, min_size=1, max_size=4)
+    pool = await create_pool(url, min_size=1, max_size=max_size)
     try:
         return await work(pool)
     finally:
@@ -142,7 +144,8 @@ def _worker(config: Config) -> None:
         print("worker started")
         await run_workers(pool, config, stop)
 
-    asyncio.run(_with_pool(config, work))
+    # One more than the other commands: the worker's lease holds one (server/leases.py).
+    asyncio.run(_with_pool(config, work, max_size=5))
 
 
 def _create_user(config: Config, args: argparse.Namespace) -> None:

@@ -1,7 +1,9 @@
 """The delivery worker: claims delivery rows, signs as the activity's actor, POSTs, records.
 
-Any number of workers share the table (FOR UPDATE SKIP LOCKED with a lease); each caps its
-concurrent requests per host so one slow peer cannot hold up the others.
+Any number of workers share the table (FOR UPDATE SKIP LOCKED with a lease that ends with its
+worker, server/leases.py); each caps its concurrent requests per host so one slow peer cannot
+hold up the others. Delivery is at least once: a worker killed between a peer's 2xx and the
+record of it leaves a row another worker sends again (peers deduplicate by activity id).
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from federation.context import Federation
 from federation.fetch import FetchError, Signer
+from server.db import retry_while_unreachable
+from server.leases import WorkerLease
 from server.services import deliveries
+from server.services.deliveries import LEASE_SECONDS
 from server.worker import MAX_ATTEMPTS, retry_delay
 
 log = logging.getLogger(__name__)
@@ -29,8 +36,11 @@ def _unsalvageable(status: int) -> bool:
 
 
 class DeliveryWorker:
-    def __init__(self, fed: Federation) -> None:
+    def __init__(self, fed: Federation, lease: WorkerLease | None = None) -> None:
+        """Use `lease` (shared with the job runner of the process), or take one of its own."""
         self.fed = fed
+        self.lease = lease or WorkerLease(fed.db)
+        self.own_lease = lease is None
         self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
@@ -45,9 +55,11 @@ class DeliveryWorker:
         return Signer(uri + "#main-key", row["private_key_pem"])
 
     async def deliver(self, row: dict[str, Any]) -> None:
-        """Deliver one row and record the outcome; never raises for a peer's failure."""
+        """Deliver one row and record the outcome; never raises."""
         db, host = self.fed.db, row["host"]
+        ids = (row["id"], row["activity_id"])
         body = row["payload"].encode() if isinstance(row["payload"], str) else row["payload"]
+        record: Callable[[], Awaitable[None]]
         async with self.host_slots[host]:
             try:
                 status = await self.fed.http.post_activity(row["inbox"], body, self._signer(row))
@@ -55,23 +67,39 @@ class DeliveryWorker:
             except FetchError as exc:
                 status, error = 0, exc.message
                 if not exc.retryable:
-                    await deliveries.record_permanent_failure(db, row["id"], row["activity_id"])
+                    record = partial(deliveries.record_permanent_failure, db, *ids)
+                    await self._record(row, record)
                     return
         if 200 <= status < 300:
-            await deliveries.record_success(db, row["id"], row["activity_id"], host)
+            record = partial(deliveries.record_success, db, *ids, host)
         elif status == 410:
-            await deliveries.record_permanent_failure(
-                db, row["id"], row["activity_id"], gone_inbox=row["inbox"]
-            )
+            record = partial(deliveries.record_permanent_failure, db, *ids, gone_inbox=row["inbox"])
         elif (status and _unsalvageable(status)) or row["attempts"] >= MAX_ATTEMPTS:
-            await deliveries.record_permanent_failure(db, row["id"], row["activity_id"])
+            record = partial(deliveries.record_permanent_failure, db, *ids)
         else:
-            await deliveries.record_retry(
-                db, row["id"], host, delay_seconds=retry_delay(row["attempts"]), error=error
+            delay = retry_delay(row["attempts"])
+            record = partial(
+                deliveries.record_retry, db, row["id"], host, delay_seconds=delay, error=error
             )
+        await self._record(row, record)
+
+    async def _record(self, row: dict[str, Any], write: Callable[[], Awaitable[None]]) -> None:
+        try:
+            # PostgreSQL restarting: hold the outcome until it is back, while the lease lasts;
+            # lost, the row would wait out its lease and the peer would get the activity twice.
+            await retry_while_unreachable(write, seconds=LEASE_SECONDS)
+        except Exception:
+            log.exception("delivery %s to %s: outcome not recorded", row["id"], row["inbox"])
 
     async def run(self, stop: asyncio.Event, *, idle_seconds: float = 0.5) -> None:
         """Deliver until `stop` is set."""
+        try:
+            await self._run(stop, idle_seconds)
+        finally:
+            if self.own_lease:
+                await self.lease.close()
+
+    async def _run(self, stop: asyncio.Event, idle_seconds: float) -> None:
         running: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             free = BATCH - len(running)
@@ -94,7 +122,7 @@ class DeliveryWorker:
 
     async def _claim(self, limit: int) -> list[dict[str, Any]]:
         try:
-            return await deliveries.claim_deliveries(self.fed.db, limit)
+            return await deliveries.claim_deliveries(self.fed.db, limit, lease=self.lease)
         except Exception as exc:  # PostgreSQL restarting: try again shortly
             if type(exc).__module__.startswith("asyncpg") or isinstance(exc, OSError):
                 log.warning("claiming deliveries failed: %s", exc)

@@ -12,7 +12,14 @@ from starlette.requests import Request
 
 from federation.context import Federation
 from federation.fetch import FetchError
-from federation.jsondoc import MAX_BODY, DocumentError, first_type, id_of, parse_document
+from federation.jsondoc import (
+    MAX_BODY,
+    DocumentError,
+    first_type,
+    fits_id,
+    id_of,
+    parse_document,
+)
 from federation.remote_actors import get_key_owner
 from federation.signatures import SignatureError, parse_request_signature, verify_signature
 from server.services import inbox
@@ -55,6 +62,11 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
     activity_type = first_type(activity)
     if not isinstance(activity_id, str) or not actor_uri or not activity_type:
         return InboxReply(400, "An activity needs id, type and actor")
+    # Both are indexed together, as is what an Undo undoes: each must fit an index entry.
+    if not fits_id(activity_id) or len(activity_type.encode()) > 64:
+        return InboxReply(400, "The activity's id or type is too long")
+    if activity_type == "Undo" and id_of(activity.get("object")) is None:
+        return InboxReply(400, "An Undo names what it undoes by its id")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
         # The scheme peers used is the public one, even behind a proxy that ends TLS.

@@ -11,6 +11,7 @@ from federation.delivery import DeliveryWorker
 from federation.processing import process_activity
 from server.config import Config
 from server.db import Pool
+from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
@@ -45,10 +46,13 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
 async def run_workers(db: Pool, config: Config, stop: asyncio.Event) -> None:
     """Run the job worker and the delivery worker until `stop` is set."""
     fed = await open_federation(db, config)
+    # One lease per process: one connection holds the lock both claim under.
+    lease = WorkerLease(db)
     try:
         await asyncio.gather(
-            run_worker(db, job_handlers(fed), stop),
-            DeliveryWorker(fed).run(stop),
+            run_worker(db, job_handlers(fed), stop, lease=lease),
+            DeliveryWorker(fed, lease).run(stop),
         )
     finally:
+        await lease.close()
         await fed.close()

@@ -72,7 +72,9 @@ async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: A
 
 async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
     """Read a Note (or Page, Article) into what the services need, ids resolved."""
-    uri = str(obj["id"])
+    uri = id_of(obj)
+    if uri is None:
+        raise FetchError("The object has no usable id")
     in_reply_to = id_of(obj.get("inReplyTo"))
     reply_id = None
     if in_reply_to:
@@ -116,7 +118,7 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         obj = await fed.http.get_json(obj, fed.instance_signer)
     if not isinstance(obj, dict) or not NOTE_TYPES.intersection(types_of(obj)):
         return "ignored: not a post"
-    if not isinstance(obj.get("id"), str) or not _same_host(obj["id"], str(actor.uri)):
+    if id_of(obj) is None or not _same_host(obj["id"], str(actor.uri)):
         return "refused: the object is not on the actor's host"
     # A list is valid AS2 (PeerTube: [Person, channel Group]); the actor must be one of them.
     authors = ids_of(obj.get("attributedTo"))

@@ -8,7 +8,7 @@ from urllib.parse import quote, urlsplit
 
 from federation.context import Federation
 from federation.fetch import FetchError
-from federation.jsondoc import id_of, text_of, types_of
+from federation.jsondoc import fits_id, id_of, text_of, types_of
 from server.models import Actor, RemoteActorData
 from server.sanitize import sanitize_html
 from server.services import actors, inbound
@@ -25,11 +25,12 @@ REFRESH_AFTER = timedelta(days=1)
 
 def parse_actor(document: dict[str, Any]) -> RemoteActorData:
     """Read what we keep of an actor document; raise FetchError if it is unusable."""
-    uri = document.get("id")
+    uri = id_of(document)
     kind = next((ACTOR_TYPES[t] for t in types_of(document) if t in ACTOR_TYPES), None)
-    if not isinstance(uri, str) or kind is None:
+    if uri is None or kind is None:
         raise FetchError("Not an actor document")
-    inbox = document.get("inbox")
+    # The inbox is indexed with each delivery's id: it must fit an index entry as ids do.
+    inbox = id_of(document.get("inbox"))
     name = document.get("preferredUsername")
     if not isinstance(inbox, str) or not isinstance(name, str) or not name:
         raise FetchError("Actor has no inbox or no preferredUsername")
@@ -66,7 +67,7 @@ def parse_actor(document: dict[str, Any]) -> RemoteActorData:
         avatar=avatar if avatar and avatar.startswith("https://") else None,
         url=url if isinstance(url, str) else id_of(url),
         inbox=inbox,
-        shared_inbox=shared if isinstance(shared, str) else None,
+        shared_inbox=shared if isinstance(shared, str) and fits_id(shared) else None,
         outbox=document.get("outbox") if isinstance(document.get("outbox"), str) else None,
         followers_uri=(
             document.get("followers") if isinstance(document.get("followers"), str) else None

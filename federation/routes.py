@@ -56,6 +56,13 @@ def _fed(request: Request) -> Federation:
     return fed
 
 
+def _number(text: str, max_digits: int = 18) -> int | None:
+    """Return a number given in ASCII digits (str.isdigit() also takes "²"), or None."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 def _error(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -103,12 +110,12 @@ async def instance_actor(request: Request) -> Response:
 
 async def post_json(request: Request) -> Response:
     fed = _fed(request)
-    raw = request.path_params["post_id"]
-    if not str(raw).isdigit() or len(str(raw)) > 18:
+    post_id = _number(str(request.path_params["post_id"]))
+    if post_id is None:
         return _error(404, "No such post")
-    post, deleted = await actors.get_post_any(fed.db, int(raw))
+    post, deleted = await actors.get_post_any(fed.db, post_id)
     if deleted:
-        return ActivityJSONResponse(tombstone(fed.urls.post(int(raw))), status_code=410)
+        return ActivityJSONResponse(tombstone(fed.urls.post(post_id)), status_code=410)
     if post is None or post.group_id is None or post.uri is not None:
         return _error(404, "No such post")
     if not await outbox.is_public_group(fed.db, post.group_id):
@@ -171,10 +178,8 @@ async def outbox_collection(fed: Federation, actor: Actor, request: Request) -> 
     if page is None:
         total = await outbox.count_outbox(fed.db, actor.id)
         return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=true"))
-    before = request.query_params.get("max_id", "")
-    rows = await outbox.list_outbox(
-        fed.db, actor.id, before_id=int(before) if before.isdigit() else None, limit=PAGE_SIZE
-    )
+    before = _number(request.query_params.get("max_id", ""))
+    rows = await outbox.list_outbox(fed.db, actor.id, before_id=before, limit=PAGE_SIZE)
     items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
     next_uri = f"{uri}?page=true&max_id={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
     return ActivityJSONResponse(collection_page(f"{uri}?{request.url.query}", uri, items, next_uri))
@@ -184,10 +189,10 @@ async def outbox_collection(fed: Federation, actor: Actor, request: Request) -> 
 async def followers_collection(fed: Federation, actor: Actor, request: Request) -> Response:
     uri = f"{fed.urls.actor(actor)}/followers"
     total = await actors.count_followers(fed.db, actor.id)
-    page = request.query_params.get("page", "")
-    if not page.isdigit() or int(page) < 1:
+    # Nine digits: the page times its size stays a PostgreSQL bigint offset.
+    number = _number(request.query_params.get("page", ""), max_digits=9)
+    if number is None or number < 1:
         return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=1"))
-    number = int(page)
     followers = await actors.list_followers(fed.db, actor.id, page=number, size=PAGE_SIZE)
     items = [fed.urls.actor(f) for f in followers]
     next_uri = f"{uri}?page={number + 1}" if len(items) == PAGE_SIZE else None

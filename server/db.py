@@ -5,9 +5,11 @@ This is the only place that opens connections; repository modules receive one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 import asyncpg
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 # asyncpg ships no type information: its objects are Any to mypy, named here for readers.
 Connection: TypeAlias = asyncpg.Connection
 Pool: TypeAlias = asyncpg.Pool
+T = TypeVar("T")
 
 _embedded: dict[Path, Any] = {}
 
@@ -55,3 +58,50 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Poo
         url, min_size=min_size, max_size=max_size, command_timeout=30
     )
     return pool
+
+
+def is_open(conn: Connection) -> bool:
+    """Tell whether a connection taken from the pool still has its session.
+
+    When the session ends (PostgreSQL restarted), asyncpg hands the connection back to the
+    pool by itself and the proxy we hold answers every call with an InterfaceError.
+    """
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Tell whether an error means PostgreSQL is out of reach for now (restarting, failing over).
+
+    Refused or reset connections are OSError; a session ended by a shutdown is an operator
+    intervention (57P01) or a lost connection; a pooled connection found dead is "closed"; one
+    lost in the middle of a query can leave asyncpg's protocol in a state it reports as
+    InternalClientError ("another operation is in progress").
+    """
+    return isinstance(
+        exc,
+        OSError
+        | asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError
+        | asyncpg.InterfaceError
+        | asyncpg.InternalClientError,
+    )
+
+
+async def retry_while_unreachable(write: Callable[[], Awaitable[T]], *, seconds: float) -> T:
+    """Run `write` again, once a second, while PostgreSQL is out of reach; at most `seconds`.
+
+    For a worker's record of an outcome: lost, the row would wait for its lease to run out and
+    the work (a delivery) would be done twice.
+    """
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        try:
+            return await write()
+        except Exception as exc:
+            if not is_unreachable(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("database out of reach, will retry: %s", exc)
+        await asyncio.sleep(1)

@@ -1,7 +1,7 @@
 """The job runner: claims rows from `jobs` and hands each to the handler of its kind.
 
-Any number of runners, in any number of processes, share the table; a claim is a lease, so a
-job whose worker died is picked up again when the lease runs out.
+Any number of runners, in any number of processes, share the table; a claim is a lease that
+ends with its worker (server/leases.py), so a job whose worker died is picked up again at once.
 """
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
-from server.db import Pool
+from server.db import Pool, is_unreachable, retry_while_unreachable
+from server.leases import WorkerLease
 from server.models import Job
 from server.storage import jobs as store
 
@@ -23,6 +25,8 @@ Handler = Callable[[Job], Awaitable[None]]
 LEASE_SECONDS = 300
 # Like Mastodon's Sidekiq retries: (attempt^4 + 15 + jitter) seconds, 16 attempts ≈ 3.5 days.
 MAX_ATTEMPTS = 16
+# A job that failed because PostgreSQL was out of reach is tried again soon.
+DB_RETRY_SECONDS = 2.0
 
 
 class PermanentJobError(Exception):
@@ -35,7 +39,7 @@ def retry_delay(attempts: int) -> float:
 
 
 async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
-    """Run one claimed job and record its outcome."""
+    """Run one claimed job and record its outcome; never raises (the lease is the fallback)."""
     handler = handlers.get(job.kind)
     try:
         if handler is None:
@@ -47,18 +51,35 @@ async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
         if job.attempts >= MAX_ATTEMPTS:
             log.warning("job %s (%s) gave up after %s attempts", job.id, job.kind, job.attempts)
         else:
-            async with db.acquire() as conn:
-                await store.update_job_retry(
-                    conn, job.id, delay_seconds=retry_delay(job.attempts), error=repr(exc)
-                )
+            # The database went away under the job, not the job's peer: no backoff for that.
+            # (Handlers reach peers through FetchError; an OSError here is the pool's socket.)
+            delay = DB_RETRY_SECONDS if is_unreachable(exc) else retry_delay(job.attempts)
+            await _record(db, job, store.update_job_retry, delay_seconds=delay, error=repr(exc))
             return
-    async with db.acquire() as conn:
-        await store.delete_job(conn, job.id)
+    await _record(db, job, store.delete_job)
 
 
-async def claim(db: Pool, limit: int) -> list[Job]:
-    async with db.acquire() as conn, conn.transaction():
-        return await store.claim_jobs(conn, limit=limit, lease_seconds=LEASE_SECONDS)
+async def _record(db: Pool, job: Job, write: Callable[..., Awaitable[None]], **kw: Any) -> None:
+    async def attempt() -> None:
+        async with db.acquire() as conn:
+            await write(conn, job.id, **kw)
+
+    try:
+        # PostgreSQL restarting: keep the outcome until it is back, while the lease lasts.
+        await retry_while_unreachable(attempt, seconds=LEASE_SECONDS)
+    except Exception:
+        log.exception("job %s (%s): outcome not recorded, its lease will end", job.id, job.kind)
+
+
+async def claim(db: Pool, limit: int, *, lease: WorkerLease | None = None) -> list[Job]:
+    """Claim due jobs; with a lease, on its connection, stamped with its key."""
+    if lease is None:
+        async with db.acquire() as conn, conn.transaction():
+            return await store.claim_jobs(conn, limit=limit, lease_seconds=LEASE_SECONDS)
+    async with lease.connection() as conn, conn.transaction():
+        return await store.claim_jobs(
+            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=lease.key
+        )
 
 
 async def run_worker(
@@ -68,23 +89,32 @@ async def run_worker(
     *,
     concurrency: int = 50,
     idle_seconds: float = 0.5,
+    lease: WorkerLease | None = None,
 ) -> None:
-    """Work until `stop` is set: claim due jobs in batches, run them concurrently."""
-    while not stop.is_set():
-        try:
-            jobs = await claim(db, concurrency)
-        except (TimeoutError, OSError) as exc:
-            # PostgreSQL restarting: wait and try again, the pool reconnects.
-            log.warning("job claim failed, retrying: %s", exc)
-            jobs = []
-        except Exception as exc:
-            if type(exc).__module__.startswith("asyncpg"):
+    """Work until `stop` is set: claim due jobs in batches, run them concurrently.
+
+    Without a `lease` (shared with the delivery worker of the process) the runner takes its own.
+    """
+    own_lease, lease = lease is None, lease or WorkerLease(db)
+    try:
+        while not stop.is_set():
+            try:
+                jobs = await claim(db, concurrency, lease=lease)
+            except (TimeoutError, OSError) as exc:
+                # PostgreSQL restarting: wait and try again, the pool reconnects.
                 log.warning("job claim failed, retrying: %s", exc)
                 jobs = []
-            else:
-                raise
-        if not jobs:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), idle_seconds)
-            continue
-        await asyncio.gather(*(run_job(db, handlers, job) for job in jobs))
+            except Exception as exc:
+                if type(exc).__module__.startswith("asyncpg"):
+                    log.warning("job claim failed, retrying: %s", exc)
+                    jobs = []
+                else:
+                    raise
+            if not jobs:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
+                continue
+            await asyncio.gather(*(run_job(db, handlers, job) for job in jobs))
+    finally:
+        if own_lease:
+            await lease.close()

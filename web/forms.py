@@ -42,6 +42,7 @@ async def require_account(request: Request) -> Account:
 
 def parse_id(value: str) -> int:
     """Parse a numeric id from a URL or form; anything else is not found."""
-    if not value.isdigit() or len(value) > 18:
+    # isascii: str.isdigit() also says yes to "²", which int() refuses.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise NotFound("This page does not exist.")
     return int(value)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,6 +87,9 @@ def form_endpoint(handler: FormHandler) -> Callable[[Request], Awaitable[Respons
     async def endpoint(request: Request) -> Response:
         async with request.form(max_fields=MAX_FORM_FIELDS, max_files=1) as form:
             check_csrf(request, form)
+            # Nobody types NUL, and PostgreSQL text refuses it: the form cannot be read (400).
+            if any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items()):
+                raise HTTPException(400)
             return await handler(request, form)
 
     endpoint.__name__ = handler.__name__

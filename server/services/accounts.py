@@ -198,6 +198,8 @@ async def update_profile(
 
 
 async def get_account_by_username(db: Pool, username: str) -> Account:
+    if "\x00" in username:  # no name holds NUL, and PostgreSQL refuses to compare with it
+        raise NotFound("This page does not exist.")
     async with db.acquire() as conn:
         account = await store.find_account_by_username(conn, username)
     if account is None or account.status != "active":

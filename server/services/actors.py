@@ -33,6 +33,8 @@ async def ensure_instance_actor(db: Pool) -> Actor:
 
 async def get_local_actor(db: Pool, name: str, kind: str | None = None) -> Actor:
     """Return a local person or group by name (and kind), or raise NotFound."""
+    if "\x00" in name:  # no name holds NUL, and PostgreSQL refuses to compare with it
+        raise NotFound("No such actor here.")
     async with db.acquire() as conn:
         actor = await store.find_local_actor(conn, name)
         if actor is not None and actor.kind == "person":

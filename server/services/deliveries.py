@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.db import Pool
+from server.leases import WorkerLease
 from server.storage import activities as store
 
 LEASE_SECONDS = 120
@@ -12,9 +13,17 @@ LEASE_SECONDS = 120
 DAYS_TO_UNAVAILABLE = 7
 
 
-async def claim_deliveries(db: Pool, limit: int) -> list[dict[str, Any]]:
-    async with db.acquire() as conn, conn.transaction():
-        return await store.claim_deliveries(conn, limit=limit, lease_seconds=LEASE_SECONDS)
+async def claim_deliveries(
+    db: Pool, limit: int, *, lease: WorkerLease | None = None
+) -> list[dict[str, Any]]:
+    """Claim due deliveries; with a lease, on its connection, stamped with its key."""
+    if lease is None:
+        async with db.acquire() as conn, conn.transaction():
+            return await store.claim_deliveries(conn, limit=limit, lease_seconds=LEASE_SECONDS)
+    async with lease.connection() as conn, conn.transaction():
+        return await store.claim_deliveries(
+            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=lease.key
+        )
 
 
 async def record_success(db: Pool, delivery_id: int, activity_row_id: int, host: str) -> None:

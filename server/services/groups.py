@@ -105,6 +105,8 @@ async def update_group(
 
 
 async def get_group_by_slug(db: Pool, slug: str) -> Group:
+    if "\x00" in slug:  # no slug holds NUL, and PostgreSQL refuses to compare with it
+        raise NotFound("This page does not exist.")
     async with db.acquire() as conn:
         group = await store.find_group_by_slug(conn, slug)
     if group is None:

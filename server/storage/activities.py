@@ -7,6 +7,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import DeliveryStats
+from server.storage.workers import WORKER_LOCK_SPACE
 
 
 async def insert_inbox_activity(
@@ -119,13 +120,32 @@ async def insert_deliveries(conn: Connection, activity_row_id: int, inboxes: lis
 
 
 async def claim_deliveries(
-    conn: Connection, *, limit: int, lease_seconds: int
+    conn: Connection, *, limit: int, lease_seconds: int, worker_key: int | None = None
 ) -> list[dict[str, Any]]:
-    """Claim due deliveries to available hosts (in a transaction; the lease outlives it)."""
+    """Claim due deliveries to available hosts (in a transaction; the lease outlives it).
+
+    The rows carry `worker_key`; rows whose worker is gone are due again first.
+    """
+    # A worker's lock is free when its session ended (server/leases.py): its rows in flight
+    # will never be recorded, so they are due now. The try-lock is transaction-scoped: it only
+    # tells; our own key is excluded because a session may take its own lock twice.
+    await conn.execute(
+        """
+        UPDATE deliveries SET run_at = now(), claimed_by = NULL
+        WHERE id IN (
+            SELECT id FROM deliveries
+            WHERE claimed_by IS NOT NULL AND claimed_by IS DISTINCT FROM $1
+              AND pg_try_advisory_xact_lock($2, claimed_by)
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        worker_key,
+        WORKER_LOCK_SPACE,
+    )
     rows = await conn.fetch(
         """
         UPDATE deliveries d SET run_at = now() + make_interval(secs => $2),
-                                attempts = d.attempts + 1
+                                attempts = d.attempts + 1, claimed_by = $3
         FROM outbox_activities o, actors a
         WHERE d.id IN (
             SELECT id FROM deliveries
@@ -143,32 +163,36 @@ async def claim_deliveries(
         """,
         limit,
         lease_seconds,
+        worker_key,
     )
     return [dict(r) for r in rows]
 
 
 async def delete_delivery(conn: Connection, delivery_id: int, activity_row_id: int) -> None:
     """Record a success: the delivery row goes, the activity's tally grows."""
-    await conn.execute("DELETE FROM deliveries WHERE id = $1", delivery_id)
-    await conn.execute(
-        "UPDATE outbox_activities SET delivered = delivered + 1 WHERE id = $1", activity_row_id
-    )
+    # Counted once even when recorded twice (a retried commit, a lease taken back).
+    if await conn.fetchval("DELETE FROM deliveries WHERE id = $1 RETURNING id", delivery_id):
+        await conn.execute(
+            "UPDATE outbox_activities SET delivered = delivered + 1 WHERE id = $1",
+            activity_row_id,
+        )
 
 
 async def drop_delivery(conn: Connection, delivery_id: int, activity_row_id: int) -> None:
     """Record a permanent failure."""
-    await conn.execute("DELETE FROM deliveries WHERE id = $1", delivery_id)
-    await conn.execute(
-        "UPDATE outbox_activities SET failed = failed + 1 WHERE id = $1", activity_row_id
-    )
+    if await conn.fetchval("DELETE FROM deliveries WHERE id = $1 RETURNING id", delivery_id):
+        await conn.execute(
+            "UPDATE outbox_activities SET failed = failed + 1 WHERE id = $1", activity_row_id
+        )
 
 
 async def update_delivery_retry(
     conn: Connection, delivery_id: int, *, delay_seconds: float, error: str
 ) -> None:
     await conn.execute(
-        "UPDATE deliveries SET run_at = now() + make_interval(secs => $2), last_error = $3"
-        " WHERE id = $1",
+        # No longer in flight: the wait is a backoff, not a lease a dead worker would end.
+        "UPDATE deliveries SET run_at = now() + make_interval(secs => $2), last_error = $3,"
+        " claimed_by = NULL WHERE id = $1",
         delivery_id,
         delay_seconds,
         error[:500],

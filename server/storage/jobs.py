@@ -8,6 +8,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import Job
+from server.storage.workers import WORKER_LOCK_SPACE
 
 
 async def insert_job(
@@ -23,15 +24,34 @@ async def insert_job(
     return job_id
 
 
-async def claim_jobs(conn: Connection, *, limit: int, lease_seconds: int) -> list[Job]:
+async def claim_jobs(
+    conn: Connection, *, limit: int, lease_seconds: int, worker_key: int | None = None
+) -> list[Job]:
     """Claim due jobs by pushing their run_at past a lease; a crashed worker's lease expires.
 
     Must run inside a transaction; the lease makes the claim survive the commit so that the
-    job can be worked on without holding the row lock.
+    job can be worked on without holding the row lock. The rows carry `worker_key`: the jobs
+    of a worker whose lock is free (it died) are due again at once, see server/leases.py.
     """
+    # Transaction-scoped try-lock: it only tells whether the claimer is alive. Our own key is
+    # excluded because a session may take its own lock twice.
+    await conn.execute(
+        """
+        UPDATE jobs SET run_at = now(), claimed_by = NULL
+        WHERE id IN (
+            SELECT id FROM jobs
+            WHERE claimed_by IS NOT NULL AND claimed_by IS DISTINCT FROM $1
+              AND pg_try_advisory_xact_lock($2, claimed_by)
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        worker_key,
+        WORKER_LOCK_SPACE,
+    )
     rows = await conn.fetch(
         """
-        UPDATE jobs SET run_at = now() + make_interval(secs => $2), attempts = attempts + 1
+        UPDATE jobs SET run_at = now() + make_interval(secs => $2), attempts = attempts + 1,
+                        claimed_by = $3
         WHERE id IN (
             SELECT id FROM jobs WHERE run_at <= now()
             ORDER BY run_at, id
@@ -42,6 +62,7 @@ async def claim_jobs(conn: Connection, *, limit: int, lease_seconds: int) -> lis
         """,
         limit,
         lease_seconds,
+        worker_key,
     )
     return [Job(r["id"], r["kind"], json.loads(r["payload"]), r["attempts"]) for r in rows]
 
@@ -54,7 +75,9 @@ async def update_job_retry(
     conn: Connection, job_id: int, *, delay_seconds: float, error: str
 ) -> None:
     await conn.execute(
-        "UPDATE jobs SET run_at = now() + make_interval(secs => $2), last_error = $3 WHERE id = $1",
+        # No longer in flight: the wait is a backoff, not a lease a dead worker would end.
+        "UPDATE jobs SET run_at = now() + make_interval(secs => $2), last_error = $3,"
+        " claimed_by = NULL WHERE id = $1",
         job_id,
         delay_seconds,
         error[:1000],

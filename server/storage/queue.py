@@ -51,7 +51,10 @@ async def retry_host_now(conn: Connection, host: str) -> int:
     await conn.execute(
         "UPDATE hosts SET unavailable = false, failure_days = '{}' WHERE host = $1", host
     )
-    result: str = await conn.execute("UPDATE deliveries SET run_at = now() WHERE host = $1", host)
+    # Rows claimed by a living worker are in flight: making them due again would send them twice.
+    result: str = await conn.execute(
+        "UPDATE deliveries SET run_at = now() WHERE host = $1 AND claimed_by IS NULL", host
+    )
     return int(result.split()[-1])
 
 

@@ -15,7 +15,8 @@ from web.pages.groups import group_page
 from web.render import redirect, render
 
 # A host name, with an optional port: no scheme, no path, nothing to inject in a redirect.
-HOST_RE = re.compile(r"^[a-z0-9.-]{1,253}(:\d{1,5})?$")
+# fullmatch and [0-9]: "$" lets a final newline through, and \d takes any script's digits.
+HOST_RE = re.compile(r"[a-z0-9.-]{1,253}(:[0-9]{1,5})?")
 
 
 async def following_page(
@@ -54,7 +55,7 @@ async def remote_follow(request: Request, form: FormData) -> Response:
     group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
     instance = field(form, "instance").strip().lower()
     instance = instance.removeprefix("https://").rstrip("/").split("@")[-1]
-    if not HOST_RE.match(instance) or "." not in instance:
+    if not HOST_RE.fullmatch(instance) or "." not in instance:
         message = "Type the address of your server, such as mastodon.social."
         return await group_page(request, form=form_values(form), errors={"instance": message})
     config = request.app.state.config

@@ -1,0 +1,384 @@
+"""What bench/fanout.py and bench/inbox.py share: PostgreSQL, child processes, loopback peers.
+
+A "peer" is a child process standing in for remote servers: a minimal HTTP/1.1 server on many
+loopback addresses that answers 202 to every POST, counts them, and serves actor documents.
+Nothing here sends traffic anywhere but 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, TypeVar
+
+import psutil
+
+from server.config import Config, load_config
+
+T = TypeVar("T")
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+SECRET_KEY = "bench-secret-key-not-secret-0123456789abcdef"
+
+
+class Interrupted(Exception):
+    """SIGTERM: unwind like Ctrl-C so that children and PostgreSQL are stopped."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
+
+
+def install_stop_signals() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # Ctrl-C stops the run even when started from a shell that ignores SIGINT (background jobs).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@contextlib.contextmanager
+def running(start: Callable[[], T], stop: Callable[[T], object]) -> Iterator[T]:
+    """Start something and stop it on the way out; Ctrl-C is held while it starts."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        thing = start()
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        yield thing
+    finally:
+        stop(thing)
+
+
+@contextlib.contextmanager
+def embedded_postgres(folder: Path) -> Iterator[tuple[Any, str]]:
+    """Run a throwaway PostgreSQL in `folder` (deleted on exit); yield it and a database URL."""
+    import pgserver
+
+    with running(
+        lambda: pgserver.get_server(folder / "pgdata", cleanup_mode="delete"),
+        lambda postgres: postgres.cleanup(),
+    ) as postgres:
+        postgres.psql("CREATE DATABASE bench;")
+        yield postgres, str(postgres.get_uri("bench"))
+
+
+def bench_config(url: str, base_url: str, data_dir: Path) -> Config:
+    """Return the instance settings of a bench: loopback peers allowed, fixed secret."""
+    return load_config(
+        {
+            "DATABASE_URL": url,
+            "ENTRAIDE_URL": base_url,
+            "ENTRAIDE_DATA_DIR": str(data_dir),
+            "ENTRAIDE_SECRET_KEY": SECRET_KEY,
+            "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES": "true",
+            "ENTRAIDE_LANGUAGE": "en",
+        }
+    )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def start_child(command: list[str], log: Path, env: dict[str, str] | None = None) -> Any:
+    """Start a child in a session of its own: Ctrl-C reaches the bench, which stops it."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
+
+
+def stop_child(process: Any) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def wait_for_line(log: Path, text: str, process: Any, seconds: float = 30) -> None:
+    """Wait until a child wrote `text` to its log (its way of saying it is ready)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if log.exists() and text in log.read_text(errors="replace"):
+            return
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError(f"child not ready ({text!r}):\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def process_tree_cpu(pid: int) -> float:
+    """Return the CPU seconds used so far by a process and its living children."""
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            times = p.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def percentile_ms(values: list[float], p: int) -> float:
+    if len(values) < 2:
+        return values[0] * 1000 if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
+
+
+async def postgres_settings(conn: Any) -> str:
+    rows = await conn.fetch(
+        "SELECT name, setting FROM pg_settings WHERE name IN"
+        " ('fsync', 'synchronous_commit', 'shared_buffers', 'max_connections') ORDER BY name"
+    )
+    return ", ".join(f"{r['name']}={r['setting']}" for r in rows)
+
+
+# --- a change tried: no reset query when a pooled connection is released ---------------------
+
+_ORIGINAL_CREATE_POOL: Any = None
+
+
+async def _keep_session(conn: Any) -> None:
+    """Skip asyncpg's reset query: the app keeps no session state between acquisitions."""
+
+
+def patch_pool_reset(enabled: bool) -> None:
+    """Make every new asyncpg pool release connections without a round trip (or undo it).
+
+    The change proposed for server/db.py create_pool: `reset=_keep_session`. asyncpg still
+    rolls back a transaction left open; what it no longer sends on each release is
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`.
+    """
+    import asyncpg
+
+    global _ORIGINAL_CREATE_POOL
+    if _ORIGINAL_CREATE_POOL is None:
+        _ORIGINAL_CREATE_POOL = asyncpg.create_pool
+    original = _ORIGINAL_CREATE_POOL
+
+    def create_pool(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("reset", _keep_session)
+        return original(*args, **kwargs)
+
+    asyncpg.create_pool = create_pool if enabled else original
+
+
+# --- the loopback peers ------------------------------------------------------------------------
+
+
+def peer_addresses(count: int, peer: int, peers: int) -> list[str]:
+    """Return the loopback addresses peer number `peer` (of `peers`) listens on.
+
+    Host h (0 <= h < count) is served by peer h % peers; all of 127.0.0.0/8 is loopback on
+    Linux, so every host gets an address of its own and the instance sees `count` hosts.
+    """
+    return [
+        f"127.0.{1 + (h // peers) // 250}.{1 + (h // peers) % 250}"
+        for h in range(peer, count, peers)
+    ]
+
+
+def host_of(h: int, peers: int, ports: list[int]) -> str:
+    """Return the host:port of host number h, as peer_addresses lays them out."""
+    address = f"127.0.{1 + (h // peers) // 250}.{1 + (h // peers) % 250}"
+    return f"{address}:{ports[h % peers]}"
+
+
+@dataclass
+class PeerCounts:
+    posts: int = 0
+    duplicates: int = 0
+    unsigned: int = 0
+    gets: int = 0
+    first: float = 0.0  # time.monotonic() of the first POST since the last reset
+    last: float = 0.0
+
+
+class PeerState:
+    """What a peer process counts, and the actor documents it serves."""
+
+    def __init__(self, public_key_pem: str | None) -> None:
+        self.public_key_pem = public_key_pem
+        self.counts = PeerCounts()
+        self.seen: set[str] = set()
+
+    def answer(self, method: str, path: str, head: str, host: str) -> bytes:
+        if method == "POST":
+            now = time.monotonic()
+            counts = self.counts
+            counts.posts += 1
+            counts.first = counts.first or now
+            counts.last = now
+            # The path alone names the follower; the same path twice is the same delivery twice.
+            if path in self.seen:
+                counts.duplicates += 1
+            self.seen.add(path)
+            if "\r\nsignature:" not in head.lower():
+                counts.unsigned += 1
+            return b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n"
+        if path == "/_stats":
+            body = json.dumps({**self.counts.__dict__, "distinct": len(self.seen)}).encode()
+            return _ok(body, "application/json")
+        if path == "/_reset":
+            self.counts = PeerCounts()
+            self.seen = set()
+            return _ok(b"{}", "application/json")
+        if path.startswith("/users/") and self.public_key_pem is not None:
+            self.counts.gets += 1
+            name = path.removeprefix("/users/")
+            return _ok(json.dumps(self.actor(host, name)).encode(), "application/activity+json")
+        return b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
+
+    def actor(self, host: str, name: str) -> dict[str, Any]:
+        uri = f"http://{host}/users/{name}"
+        return {
+            "@context": [
+                "https://www.w3.org/ns/activitystreams",
+                "https://w3id.org/security/v1",
+            ],
+            "id": uri,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": f"Bench {name}",
+            "inbox": f"{uri}/inbox",
+            "outbox": f"{uri}/outbox",
+            "followers": f"{uri}/followers",
+            "endpoints": {"sharedInbox": f"http://{host}/inbox"},
+            "publicKey": {
+                "id": f"{uri}#main-key",
+                "owner": uri,
+                "publicKeyPem": self.public_key_pem,
+            },
+        }
+
+
+def _ok(body: bytes, content_type: str) -> bytes:
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+class PeerProtocol(asyncio.Protocol):
+    """HTTP/1.1 with keep-alive and Content-Length bodies: what httpx and aiohttp send."""
+
+    def __init__(self, state: PeerState) -> None:
+        self.state = state
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.host = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        address, port = transport.get_extra_info("sockname")[:2]
+        self.host = f"{address}:{port}"
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end].decode("latin-1")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                name, _, value = line.partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            if len(self.buffer) < end + 4 + length:
+                return
+            del self.buffer[: end + 4 + length]
+            method, path, _version = head.split("\r\n", 1)[0].split(" ", 2)
+            assert self.transport is not None
+            self.transport.write(self.state.answer(method, path, head, self.host))
+
+
+async def serve_peer(port: int, addresses: list[str], public_key_pem: str | None) -> None:
+    """Listen on every address at `port` until SIGTERM."""
+    loop = asyncio.get_running_loop()
+    state = PeerState(public_key_pem)
+    servers = [
+        await loop.create_server(lambda: PeerProtocol(state), address, port, backlog=1024)
+        for address in addresses
+    ]
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    print(f"peer ready on {len(servers)} addresses, port {port}", flush=True)
+    await stop.wait()
+    for server in servers:
+        server.close()
+
+
+def peer_main(argv: list[str]) -> int:
+    """Entry point of a peer child: `--peer PORT ADDRESSES [PUBLIC_KEY_FILE]`."""
+    port, addresses = int(argv[0]), argv[1].split(",")
+    pem = Path(argv[2]).read_text() if len(argv) > 2 else None
+    asyncio.run(serve_peer(port, addresses, pem))
+    return 0
+
+
+class Peers:
+    """Peer child processes on loopback, started with the bench script's own `--peer` mode."""
+
+    def __init__(self, script: str, folder: Path, hosts: int, processes: int, pem: str | None):
+        self.script = script
+        self.folder = folder
+        self.hosts = hosts
+        self.count = processes
+        self.pem_file: Path | None = None
+        if pem is not None:
+            self.pem_file = folder / "peer_public_key.pem"
+            self.pem_file.write_text(pem)
+        self.ports = [free_port() for _ in range(processes)]
+        self.processes: list[Any] = []
+
+    def start(self) -> Peers:
+        for i, port in enumerate(self.ports):
+            addresses = ",".join(peer_addresses(self.hosts, i, self.count))
+            command = [sys.executable, self.script, "--peer", str(port), addresses]
+            if self.pem_file is not None:
+                command.append(str(self.pem_file))
+            log = self.folder / f"peer{i}.log"
+            process = start_child(command, log)
+            self.processes.append(process)
+            wait_for_line(log, "peer ready", process)
+        return self
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop_child(process)
+
+    def host(self, h: int) -> str:
+        return host_of(h, self.count, self.ports)
+
+    def control_urls(self, what: str) -> list[str]:
+        return [f"http://{self.host(i)}/_{what}" for i in range(min(self.count, self.hosts))]
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+
+def child_env() -> dict[str, str]:
+    """The environment of a child: the bench's, without any instance setting leaking in."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("ENTRAIDE_", "DATABASE_"))}
