@@ -9,6 +9,7 @@ record of it leaves a row another worker sends again (peers deduplicate by activ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PER_HOST = 8
 BATCH = 400
+CLAIM_MIN = 50  # free slots before claiming again
 
 
 def _unsalvageable(status: int) -> bool:
@@ -103,20 +105,20 @@ class DeliveryWorker:
         running: set[asyncio.Task[None]] = set()
         while not stop.is_set():
             free = BATCH - len(running)
-            rows = await self._claim(free) if free > 0 else []
+            if running and free < CLAIM_MIN:
+                # Claim in batches: each claim also takes back dead workers' rows, so one
+                # claim per finished delivery would cost PostgreSQL more than the deliveries.
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            rows = await self._claim(free)
             for row in rows:
                 task = asyncio.create_task(self.deliver(row))
                 running.add(task)
                 task.add_done_callback(running.discard)
             if not rows:
-                waiters: list[asyncio.Future[Any]] = [asyncio.ensure_future(stop.wait())]
-                await asyncio.wait(
-                    [*waiters, *running], timeout=idle_seconds, return_when=asyncio.FIRST_COMPLETED
-                )
-                for waiter in waiters:
-                    waiter.cancel()
-            elif len(running) >= BATCH:
-                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # Nothing due: new deliveries and retries coming due are found by polling.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), idle_seconds)
         if running:
             await asyncio.wait(running, timeout=15)
 
