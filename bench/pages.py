@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import importlib.util
 import os
 import random
@@ -752,6 +753,9 @@ def main() -> int:
     parser.add_argument(
         "--no-access-log", action="store_true", help="serve without uvicorn's access log"
     )
+    parser.add_argument(
+        "--connections", type=int, default=32, help="concurrent connections of the load (32)"
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--loop", default="asyncio", help=argparse.SUPPRESS)
@@ -766,7 +770,8 @@ def main() -> int:
     # Ctrl-C stops the run even when started from a shell that ignores SIGINT (background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return run(QUICK if args.quick else FULL, access_log=not args.no_access_log)
+        scale = dataclasses.replace(QUICK if args.quick else FULL, concurrency=args.connections)
+        return run(scale, access_log=not args.no_access_log)
     except (KeyboardInterrupt, Interrupted):
         print("\ninterrupted: server and PostgreSQL stopped", file=sys.stderr)
         return 130
