@@ -10,21 +10,35 @@ from server.models import DeliveryStats
 from server.storage.workers import WORKER_LOCK_SPACE
 
 
-async def insert_inbox_activity(
-    conn: Connection, *, activity_id: str, type: str, actor_uri: str, payload: dict[str, Any]
+async def insert_inbox_activity_and_job(
+    conn: Connection,
+    *,
+    activity_id: str,
+    type: str,
+    actor_uri: str,
+    payload: dict[str, Any],
+    job_kind: str,
 ) -> int | None:
-    """Store a received activity; return its row id, or None if it was already received."""
+    """Store a received activity and its processing job in one statement (one round trip,
+    atomic without a transaction); return the row id, or None if it was already received."""
     row_id: int | None = await conn.fetchval(
         """
-        INSERT INTO inbox_activities (activity_id, type, actor_uri, payload)
-        VALUES ($1, $2, $3, $4::jsonb)
-        ON CONFLICT (activity_id, type) DO NOTHING
-        RETURNING id
+        WITH stored AS (
+            INSERT INTO inbox_activities (activity_id, type, actor_uri, payload)
+            VALUES ($1, $2, $3, $4::jsonb)
+            ON CONFLICT (activity_id, type) DO NOTHING
+            RETURNING id
+        ), queued AS (
+            INSERT INTO jobs (kind, payload)
+            SELECT $5, jsonb_build_object('row_id', id) FROM stored
+        )
+        SELECT id FROM stored
         """,
         activity_id,
         type,
         actor_uri,
         json.dumps(payload),
+        job_kind,
     )
     return row_id
 
