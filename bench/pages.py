@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import importlib.util
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,16 +22,21 @@ import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, TypeVar
 
 import asyncpg
 import httpx
-import psutil
+from _common import (
+    Interrupted,
+    free_port,
+    install_stop_signals,
+    process_tree_cpu,
+    running,
+)
 
 from server.config import Config, load_config
 from server.db import create_pool
@@ -46,7 +49,6 @@ from server.storage import groups as group_store
 from server.storage import posts as post_store
 
 HOST = "127.0.0.1"  # the only address this script sends traffic to
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 AIM_P50_MS = 15.0
 AIM_P99_MS = 60.0
 GROUP_SLUG = "entraide_bench"
@@ -115,14 +117,6 @@ class Result:
 
 
 T = TypeVar("T")
-
-
-class Interrupted(Exception):
-    """SIGTERM: unwind like Ctrl-C so the server and PostgreSQL are stopped."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted
 
 
 # --- seeding ---------------------------------------------------------------------------------
@@ -284,13 +278,6 @@ async def _insert_likes(conn: Any, group_id: int) -> int | None:
 # --- the server --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def server_env(url: str, port: int, data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ENTRAIDE_", "DATABASE_"))}
     env.update(
@@ -371,19 +358,6 @@ def serve(port: int, loop: str, http: str, access_log: bool) -> None:
 
 
 # --- the load ----------------------------------------------------------------------------------
-
-
-def process_tree_cpu(pid: int) -> float:
-    """Return the CPU seconds used so far by a process and its living children."""
-    try:
-        root = psutil.Process(pid)
-        total = 0.0
-        for p in [root, *root.children(recursive=True)]:
-            times = p.cpu_times()
-            total += times.user + times.system
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
 
 
 class KeepAliveConnection:
@@ -663,26 +637,6 @@ async def measure(
     return loaded + serial
 
 
-@contextlib.contextmanager
-def running(start: Callable[[], T], stop: Callable[[T], object]) -> Iterator[T]:
-    """Start a child process and stop it on the way out, whatever happens.
-
-    Ctrl-C and SIGTERM are held while it starts: one landing between its start and this
-    try/finally would leave it running, unowned. A held signal is delivered on release.
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        child = start()
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        raise
-    try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        yield child
-    finally:
-        stop(child)
-
-
 def run(scale: Scale, access_log: bool) -> int:
     import pgserver
 
@@ -766,7 +720,7 @@ def main() -> int:
         return 0
     # pgserver finds its runtime folder through platformdirs, which warns without XDG_RUNTIME_DIR.
     warnings.filterwarnings("ignore", module="platformdirs")
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    install_stop_signals()
     # Ctrl-C stops the run even when started from a shell that ignores SIGINT (background jobs).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
