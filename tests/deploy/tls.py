@@ -11,13 +11,11 @@ import datetime
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -193,20 +191,8 @@ class HttpsInstance(LiveInstance):
             )
         _RUNNING.append(self)  # so that a timed-out wait_until reports on it
 
-    def wait_ready(self) -> None:
-        """Wait until the instance answers through Caddy over verified HTTPS."""
-        assert self.process is not None and self.caddy is not None, "launch() first"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None or self.caddy.poll() is not None:
-                raise RuntimeError(f"a process exited:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.base_url}/nodeinfo/2.0", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.base_url} did not answer:\n{self.log()}")
+    def exited(self) -> bool:
+        return super().exited() or self.caddy is None or self.caddy.poll() is not None
 
     def stop(self) -> None:
         try:

@@ -87,12 +87,16 @@ class LiveInstance:
             )
         _RUNNING.append(self)
 
-    def wait_ready(self) -> None:
+    def exited(self) -> bool:
+        """Tell whether a process the instance needs has stopped."""
+        return self.process is None or self.process.poll() is not None
+
+    def wait_ready(self, seconds: float = 30) -> None:
         """Wait until the launched instance answers; fail with its log if it does not."""
         assert self.process is not None, "launch() first"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+            if self.exited():
                 raise RuntimeError(f"instance exited:\n{self.log()}")
             try:
                 if httpx.get(f"{self.base_url}/nodeinfo/2.0", timeout=1).status_code == 200:
