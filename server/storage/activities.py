@@ -7,7 +7,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import DeliveryStats
-from server.storage.workers import WORKER_LOCK_SPACE
+from server.storage.workers import release_claims_of_dead_workers
 
 
 async def insert_inbox_activity_and_job(
@@ -140,22 +140,7 @@ async def claim_deliveries(
 
     The rows carry `worker_key`; rows whose worker is gone are due again first.
     """
-    # A worker's lock is free when its session ended (server/leases.py): its rows in flight
-    # will never be recorded, so they are due now. The try-lock is transaction-scoped: it only
-    # tells; our own key is excluded because a session may take its own lock twice.
-    await conn.execute(
-        """
-        UPDATE deliveries SET run_at = now(), claimed_by = NULL
-        WHERE id IN (
-            SELECT id FROM deliveries
-            WHERE claimed_by IS NOT NULL AND claimed_by IS DISTINCT FROM $1
-              AND pg_try_advisory_xact_lock($2, claimed_by)
-            FOR UPDATE SKIP LOCKED
-        )
-        """,
-        worker_key,
-        WORKER_LOCK_SPACE,
-    )
+    await release_claims_of_dead_workers(conn, "deliveries", worker_key)
     rows = await conn.fetch(
         """
         UPDATE deliveries d SET run_at = now() + make_interval(secs => $2),

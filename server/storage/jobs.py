@@ -8,7 +8,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import Job
-from server.storage.workers import WORKER_LOCK_SPACE
+from server.storage.workers import release_claims_of_dead_workers
 
 
 async def insert_job(
@@ -33,21 +33,7 @@ async def claim_jobs(
     job can be worked on without holding the row lock. The rows carry `worker_key`: the jobs
     of a worker whose lock is free (it died) are due again at once, see server/leases.py.
     """
-    # Transaction-scoped try-lock: it only tells whether the claimer is alive. Our own key is
-    # excluded because a session may take its own lock twice.
-    await conn.execute(
-        """
-        UPDATE jobs SET run_at = now(), claimed_by = NULL
-        WHERE id IN (
-            SELECT id FROM jobs
-            WHERE claimed_by IS NOT NULL AND claimed_by IS DISTINCT FROM $1
-              AND pg_try_advisory_xact_lock($2, claimed_by)
-            FOR UPDATE SKIP LOCKED
-        )
-        """,
-        worker_key,
-        WORKER_LOCK_SPACE,
-    )
+    await release_claims_of_dead_workers(conn, "jobs", worker_key)
     rows = await conn.fetch(
         """
         UPDATE jobs SET run_at = now() + make_interval(secs => $2), attempts = attempts + 1,

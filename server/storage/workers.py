@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from server.db import Connection
 
 # The first half of the two-part advisory lock keys of workers (the second is the worker's key).
@@ -19,3 +21,27 @@ async def try_lock_worker_key(conn: Connection, key: int) -> bool:
     """Take the worker's lock for as long as this session lives; False if it is held."""
     taken: bool = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", WORKER_LOCK_SPACE, key)
     return taken
+
+
+async def release_claims_of_dead_workers(
+    conn: Connection, table: Literal["jobs", "deliveries"], worker_key: int | None
+) -> None:
+    """Make due again the rows claimed by workers whose session ended.
+
+    A dead worker's rows in flight will never be recorded. The try-lock is transaction-scoped:
+    it only tells whether the claimer is alive; our own key is excluded because a session may
+    take its own lock twice. `table` is one of two literals, never input.
+    """
+    await conn.execute(
+        f"""
+        UPDATE {table} SET run_at = now(), claimed_by = NULL
+        WHERE id IN (
+            SELECT id FROM {table}
+            WHERE claimed_by IS NOT NULL AND claimed_by IS DISTINCT FROM $1
+              AND pg_try_advisory_xact_lock($2, claimed_by)
+            FOR UPDATE SKIP LOCKED
+        )
+        """,
+        worker_key,
+        WORKER_LOCK_SPACE,
+    )
