@@ -26,6 +26,9 @@ from typing import Any, TypeVar
 import psutil
 
 from server.config import Config, load_config
+from server.migrate import apply_migrations
+from server.models import Account
+from server.services.accounts import register_account
 
 T = TypeVar("T")
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -86,6 +89,24 @@ def bench_config(url: str, base_url: str, data_dir: Path) -> Config:
             "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES": "true",
             "ENTRAIDE_LANGUAGE": "en",
         }
+    )
+
+
+PASSWORD = "bench-password-not-secret"
+
+
+async def migrate_and_create_owner(pool: Any, config: Config) -> Account:
+    """Apply the migrations and create the administrator who owns the benchmarks' groups."""
+    async with pool.acquire() as conn:
+        await apply_migrations(conn)
+    return await register_account(
+        pool,
+        config,
+        username="owner",
+        email="owner@bench.invalid",
+        password=PASSWORD,
+        is_admin=True,
+        by_operator=True,
     )
 
 

@@ -38,10 +38,8 @@ from federation.jobs import job_handlers
 from server.config import Config
 from server.db import Pool, create_pool
 from server.leases import WorkerLease
-from server.migrate import apply_migrations
 from server.models import Account, Group
 from server.services import deliveries
-from server.services.accounts import register_account
 from server.services.groups import create_group
 from server.services.posts import create_post
 from server.worker import run_worker
@@ -51,7 +49,6 @@ AIM_SECONDS = 6.0
 HOSTS = 200  # distinct host:port the followers are spread over (50 inboxes each at 10,000)
 FEW_HOSTS = 4  # a few big instances: the per-host cap (PER_HOST) binds
 PEERS = 2  # peer processes; more would only take CPU from the instance on 2 cores
-PASSWORD = "bench-password-not-secret"
 
 
 @dataclass(frozen=True)
@@ -402,17 +399,7 @@ class Seeded:
 
 async def seed(pool: Pool, config: Config, peers: _common.Peers, sizes: list[int]) -> Seeded:
     """One owner, one public group per size; remote followers written with bulk SQL."""
-    async with pool.acquire() as conn:
-        await apply_migrations(conn)
-    owner = await register_account(
-        pool,
-        config,
-        username="owner",
-        email="owner@bench.invalid",
-        password=PASSWORD,
-        is_admin=True,
-        by_operator=True,
-    )
+    owner = await _common.migrate_and_create_owner(pool, config)
     groups = {}
     for size in sizes:
         groups[size] = await create_group(

@@ -46,7 +46,6 @@ from server.config import Config
 from server.db import Pool, create_pool
 from server.keys import generate_key_pair
 from server.migrate import apply_migrations
-from server.services.accounts import register_account
 from server.services.groups import create_group
 
 HOST = "127.0.0.1"  # the instance; the remote actors live on 127.0.x.y
@@ -57,7 +56,6 @@ ACTOR_HOSTS = 4
 LOCAL_POSTS = 100
 CONNECTIONS = 64
 GROUP_SLUG = "inbox_bench"
-PASSWORD = "bench-password-not-secret"
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 # Jobs are deleted once done: the sequence tells how many were ever created.
 LAST_JOB_ID = """
@@ -132,17 +130,7 @@ class Seeded:
 
 async def seed(pool: Pool, config: Config) -> Seeded:
     """An owner, a public group and LOCAL_POSTS posts in it (bulk SQL: no federation jobs)."""
-    async with pool.acquire() as conn:
-        await apply_migrations(conn)
-    owner = await register_account(
-        pool,
-        config,
-        username="owner",
-        email="owner@bench.invalid",
-        password=PASSWORD,
-        is_admin=True,
-        by_operator=True,
-    )
+    owner = await _common.migrate_and_create_owner(pool, config)
     group = await create_group(pool, config, owner, slug=GROUP_SLUG, name="Inbox bench")
     async with pool.acquire() as conn:
         rows = await conn.fetch(

@@ -34,15 +34,14 @@ from _common import (
     Interrupted,
     free_port,
     install_stop_signals,
+    migrate_and_create_owner,
     process_tree_cpu,
     running,
 )
 
 from server.config import Config, load_config
 from server.db import create_pool
-from server.migrate import apply_migrations
 from server.sanitize import render_text
-from server.services.accounts import register_account
 from server.services.groups import create_group
 from server.services.posts import mention_resolver
 from server.storage import groups as group_store
@@ -52,7 +51,6 @@ HOST = "127.0.0.1"  # the only address this script sends traffic to
 AIM_P50_MS = 15.0
 AIM_P99_MS = 60.0
 GROUP_SLUG = "entraide_bench"
-PASSWORD = "bench-password-not-secret"
 REPLY_SHARE = 0.1  # a tenth of the posts answer an earlier one, as in a lively group
 WARNING_SHARE = 0.05  # and one in twenty carries a content warning
 SAMPLE_TEXTS = (
@@ -126,17 +124,7 @@ async def seed(url: str, config: Config, scale: Scale) -> Seeded:
     """Create the owner and group through the services, everything else with bulk SQL."""
     pool = await create_pool(url)
     try:
-        async with pool.acquire() as conn:
-            await apply_migrations(conn)
-        owner = await register_account(
-            pool,
-            config,
-            username="owner",
-            email="owner@bench.invalid",
-            password=PASSWORD,
-            is_admin=True,
-            by_operator=True,
-        )
+        owner = await migrate_and_create_owner(pool, config)
         group = await create_group(
             pool,
             config,
