@@ -403,3 +403,12 @@ class Peers:
 def child_env() -> dict[str, str]:
     """The environment of a child: the bench's, without any instance setting leaking in."""
     return {k: v for k, v in os.environ.items() if not k.startswith(("ENTRAIDE_", "DATABASE_"))}
+
+
+def report(measure: str, figure: str, aim: str = "—") -> None:
+    """Record one row of `make bench`'s table (a JSON line in $BENCH_REPORT, when it is set)."""
+    print(f"  [table] {measure}: {figure} (aim {aim})")
+    path = os.environ.get("BENCH_REPORT")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"measure": measure, "figure": figure, "aim": aim}) + "\n")
