@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.conftest import drop_database, make_database, unique_database_name
 from tests.deploy.resolver import format_hosts
-from tests.federation.instances import _RUNNING, ROOT, LiveInstance, free_port
+from tests.federation.instances import ROOT, LiveInstance, free_port, stop_process
 
 SHIPPED_CADDYFILE = ROOT / "deploy" / "Caddyfile"
 SITE_LINE = "{$ENTRAIDE_DOMAIN} {\n"
@@ -137,6 +136,8 @@ class Site:
 class HttpsInstance(LiveInstance):
     """An instance whose public URL is https://<name>:<port>, served by its own Caddy."""
 
+    serve_module = "tests.deploy.resolver"  # `entraide serve` with the test's name resolution
+
     def __init__(
         self,
         site: Site,
@@ -161,15 +162,7 @@ class HttpsInstance(LiveInstance):
 
     def launch(self) -> None:
         """Start `entraide serve` through the resolving launcher, and Caddy in front of it."""
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "tests.deploy.resolver", "serve",
-                 "--host", self.host, "--port", str(self.port)],
-                env=self.env,
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        super().launch()
         config = self.data_dir / "Caddyfile"
         config.write_text(caddyfile(self.host, self.cert, self.key))
         home = self.data_dir / "caddy-home"
@@ -189,7 +182,6 @@ class HttpsInstance(LiveInstance):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        _RUNNING.append(self)  # so that a timed-out wait_until reports on it
 
     def exited(self) -> bool:
         return super().exited() or self.caddy is None or self.caddy.poll() is not None
@@ -198,13 +190,7 @@ class HttpsInstance(LiveInstance):
         try:
             super().stop()
         finally:
-            if self.caddy is not None and self.caddy.poll() is None:
-                self.caddy.terminate()
-                try:
-                    self.caddy.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.caddy.kill()
-                    self.caddy.wait(5)
+            stop_process(self.caddy)
             self.caddy = None
 
     def log(self) -> str:

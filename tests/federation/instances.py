@@ -37,8 +37,21 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Terminate a child process, killing it if it does not stop within 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 class LiveInstance:
     """A running instance, with helpers to act in it as its members do (through the web)."""
+
+    serve_module = "entraide"  # run with `python -m <module> serve`
 
     def __init__(self, host: str, port: int, database_url: str, data_dir: Path) -> None:
         self.host = host
@@ -68,18 +81,10 @@ class LiveInstance:
 
     def launch(self) -> None:
         """Start the process without waiting for it to answer (see `wait_ready`)."""
+        command = [sys.executable, "-m", self.serve_module, "serve"]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "entraide",
-                    "serve",
-                    "--host",
-                    self.host,
-                    "--port",
-                    str(self.port),
-                ],
+                [*command, "--host", self.host, "--port", str(self.port)],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,
@@ -110,13 +115,7 @@ class LiveInstance:
         for member in self.members:
             member.close()
         self.members.clear()
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         self.process = None
         if self in _RUNNING:
             _RUNNING.remove(self)
