@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test lint bench soak clean-venv
 
 $(BIN)/entraide: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,11 @@ lint: $(VENV)/.dev
 test: $(VENV)/.dev $(SYSTEM_TOOLS) lint
 	$(BIN)/pytest
 
+# Every bench/*.py but the helpers (_*.py) and the soak, then one table, kept in bench/RESULTS.md.
+# BENCH_FLAGS="--only pages --quick" picks scripts and passes arguments on (table not kept).
 bench: $(VENV)/.dev
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/_runner.py $(BENCH_FLAGS)
+
+# Ten minutes of mixed load; memory per process every minute (BENCH_FLAGS="--minutes 2").
+soak: $(VENV)/.dev
+	$(BIN)/python bench/_runner.py --soak $(BENCH_FLAGS)

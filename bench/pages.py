@@ -36,6 +36,7 @@ from _common import (
     install_stop_signals,
     migrate_and_create_owner,
     process_tree_cpu,
+    report,
     running,
 )
 
@@ -50,6 +51,7 @@ from server.storage import posts as post_store
 HOST = "127.0.0.1"  # the only address this script sends traffic to
 AIM_P50_MS = 15.0
 AIM_P99_MS = 60.0
+AIM = f"≤ {AIM_P50_MS:.0f} ms p50, ≤ {AIM_P99_MS:.0f} ms p99"
 GROUP_SLUG = "entraide_bench"
 REPLY_SHARE = 0.1  # a tenth of the posts answer an earlier one, as in a lively group
 WARNING_SHARE = 0.05  # and one in twenty carries a content warning
@@ -671,7 +673,35 @@ def run(scale: Scale, access_log: bool) -> int:
                 serial,
             )
             asyncio.run(print_plans(url, seeded))
+    report_figures(loaded, serial, scale)
     return 1 if any(r.errors for r in results) else 0
+
+
+PAGE_NAMES = {  # scenario -> how the table of `make bench` names it
+    "GET /groups/<slug>": "group page",
+    "GET /groups/<slug>?before=": "older page",
+    "GET /posts/<random id>": "post page",
+    "GET /": "home page",
+}
+
+
+def report_figures(loaded: list[Result], serial: list[Result], scale: Scale) -> None:
+    """Give `make bench` its rows: each page's service time, then its rate under load."""
+    full = (scale.members, scale.posts) == (FULL.members, FULL.posts)
+    data = "" if full else f" ({scale.members:,} members, {scale.posts:,} posts)"
+    for r in serial:
+        report(
+            f"{PAGE_NAMES[r.scenario]}, 1 connection, p50 / p99{data}",
+            f"{r.percentile_ms(50):.1f} / {r.percentile_ms(99):.1f} ms",
+            AIM,
+        )
+    for r in loaded:
+        report(
+            f"{PAGE_NAMES[r.scenario]}, {scale.concurrency} connections, req/s (p50 / p99){data}",
+            f"{r.requests / r.elapsed:.0f} ({r.percentile_ms(50):.0f} / {r.percentile_ms(99):.0f}"
+            " ms)",
+            AIM,
+        )
 
 
 def print_errors(results: list[Result], log: Path) -> None:
