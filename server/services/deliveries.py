@@ -26,10 +26,19 @@ async def claim_deliveries(
         )
 
 
-async def record_success(db: Pool, delivery_id: int, activity_row_id: int, host: str) -> None:
+async def record_successes(db: Pool, delivered: list[tuple[int, str]]) -> None:
+    """Record a batch of successes, given as (delivery id, host), in one transaction.
+
+    A row recorded twice (a retried commit, a lease taken back) is counted once: only the rows
+    this transaction deleted add to the tallies. Activities are updated in id order and hosts
+    in host order, so the batches of two workers cannot deadlock.
+    """
     async with db.acquire() as conn, conn.transaction():
-        await store.delete_delivery(conn, delivery_id, activity_row_id)
-        await store.record_host_success(conn, host)
+        for activity_row_id, count in await store.delete_delivered(
+            conn, [delivery_id for delivery_id, _ in delivered]
+        ):
+            await store.update_delivered_count(conn, activity_row_id, count)
+        await store.record_hosts_success(conn, [host for _, host in delivered])
 
 
 async def record_permanent_failure(

@@ -167,14 +167,27 @@ async def claim_deliveries(
     return [dict(r) for r in rows]
 
 
-async def delete_delivery(conn: Connection, delivery_id: int, activity_row_id: int) -> None:
-    """Record a success: the delivery row goes, the activity's tally grows."""
-    # Counted once even when recorded twice (a retried commit, a lease taken back).
-    if await conn.fetchval("DELETE FROM deliveries WHERE id = $1 RETURNING id", delivery_id):
-        await conn.execute(
-            "UPDATE outbox_activities SET delivered = delivered + 1 WHERE id = $1",
-            activity_row_id,
+async def delete_delivered(conn: Connection, delivery_ids: list[int]) -> list[tuple[int, int]]:
+    """Delete delivered rows; return (activity row id, rows this call deleted), by activity id."""
+    rows = await conn.fetch(
+        """
+        WITH gone AS (
+            DELETE FROM deliveries WHERE id = ANY($1::bigint[]) RETURNING activity_id
         )
+        SELECT activity_id, count(*) AS n FROM gone GROUP BY activity_id ORDER BY activity_id
+        """,
+        delivery_ids,
+    )
+    return [(r["activity_id"], r["n"]) for r in rows]
+
+
+async def update_delivered_count(conn: Connection, activity_row_id: int, count: int) -> None:
+    """Add successes to an activity's tally (the organizers' delivered figure)."""
+    await conn.execute(
+        "UPDATE outbox_activities SET delivered = delivered + $2 WHERE id = $1",
+        activity_row_id,
+        count,
+    )
 
 
 async def drop_delivery(conn: Connection, delivery_id: int, activity_row_id: int) -> None:
@@ -212,14 +225,17 @@ async def get_post_delivery_stats(conn: Connection, post_id: int) -> DeliverySta
     return DeliveryStats(int(row["delivered"]), int(row["pending"]), int(row["failed"]))
 
 
-async def record_host_success(conn: Connection, host: str) -> None:
+async def record_hosts_success(conn: Connection, hosts: list[str]) -> None:
+    """Make hosts available again, their failures forgotten (Mastodon: track_success!)."""
     await conn.execute(
+        # In host order: two workers' batches lock their common hosts in the same order.
         """
-        INSERT INTO hosts (host, last_success_at) VALUES ($1, now())
+        INSERT INTO hosts (host, last_success_at)
+        SELECT host, now() FROM unnest($1::text[]) AS host ORDER BY host
         ON CONFLICT (host) DO UPDATE SET failure_days = '{}', unavailable = false,
             last_success_at = now()
         """,
-        host,
+        sorted(set(hosts)),
     )
 
 
