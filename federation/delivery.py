@@ -20,6 +20,7 @@ from typing import Any
 
 from federation.context import Federation
 from federation.fetch import FetchError, Signer
+from federation.signatures import digest_header
 from server.db import Pool, retry_while_unreachable
 from server.leases import WorkerLease
 from server.services import deliveries
@@ -94,6 +95,8 @@ class DeliveryWorker:
         self.lease = lease or WorkerLease(fed.db)
         self.own_lease = lease is None
         self.successes = SuccessBatch(fed.db)
+        # One body per activity, posted to every inbox: encoded and digested once.
+        self.bodies: dict[int, tuple[str, bytes, str]] = {}
         self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(PER_HOST)
         )
@@ -107,15 +110,27 @@ class DeliveryWorker:
         )
         return Signer(uri + "#main-key", row["private_key_pem"])
 
+    def _body(self, activity_row_id: int, payload: str) -> tuple[bytes, str]:
+        """Return the activity's body and its Digest (the payload may have been updated)."""
+        found = self.bodies.get(activity_row_id)
+        if found is None or found[0] != payload:
+            if len(self.bodies) >= 64:
+                self.bodies.clear()
+            body = payload.encode()
+            found = self.bodies[activity_row_id] = (payload, body, digest_header(body))
+        return found[1], found[2]
+
     async def deliver(self, row: dict[str, Any]) -> None:
         """Deliver one row and record the outcome; never raises."""
         db, host = self.fed.db, row["host"]
         ids = (row["id"], row["activity_id"])
-        body = row["payload"].encode() if isinstance(row["payload"], str) else row["payload"]
+        body, digest = self._body(row["activity_id"], row["payload"])
         record: Callable[[], Awaitable[None]]
         async with self.host_slots[host]:
             try:
-                status = await self.fed.http.post_activity(row["inbox"], body, self._signer(row))
+                status = await self.fed.http.post_activity(
+                    row["inbox"], body, self._signer(row), digest=digest
+                )
                 error = f"HTTP {status}"
             except FetchError as exc:
                 status, error = 0, exc.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import map_aiohttp_exceptions
 
 from federation.jsondoc import MAX_BODY, DocumentError, parse_document
 from federation.signatures import sign_request
@@ -24,6 +26,10 @@ ACCEPT_AS = 'application/activity+json, application/ld+json; profile="https://ww
 ACTIVITY_JSON = "application/activity+json"
 MAX_REDIRECTS = 3
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+# The same limits for deliveries, which go to aiohttp directly (`connect` is the pool's wait).
+DELIVERY_TIMEOUT = aiohttp.ClientTimeout(connect=10.0, sock_connect=5.0, sock_read=10.0)
+# A host found public is not resolved again for this long (a fan-out posts to it many times).
+ADDRESS_CHECK_SECONDS = 30.0
 USER_AGENT = "Entraide/0.1 (+{base_url})"
 
 
@@ -57,6 +63,9 @@ def _address_allowed(address: str) -> bool:
     )
 
 
+_public_hosts: dict[tuple[str, int], float] = {}
+
+
 async def check_url(url: str, *, allow_private: bool) -> None:
     """Refuse URLs that are not http(s) or that lead to private networks."""
     parts = urlsplit(url)
@@ -68,15 +77,21 @@ async def check_url(url: str, *, allow_private: bool) -> None:
         raise FetchError("URLs with credentials are refused")
     if allow_private:
         return
+    host = (parts.hostname, parts.port or 443)
+    now = time.monotonic()
+    if _public_hosts.get(host, 0.0) > now:
+        return
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
-        )
+        infos = await asyncio.get_running_loop().getaddrinfo(*host, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
         raise FetchError("Host does not resolve", retryable=True) from None
     for info in infos:
         if not _address_allowed(str(info[4][0])):
             raise FetchError("URL leads to a private network address")
+    # Only verdicts of "public" are kept, briefly: a refusal is checked afresh each time.
+    if len(_public_hosts) > 10_000:
+        _public_hosts.clear()
+    _public_hosts[host] = now + ADDRESS_CHECK_SECONDS
 
 
 def _aiohttp_session(max_connections: int) -> aiohttp.ClientSession:
@@ -98,10 +113,12 @@ class HttpClient:
     def __init__(self, base_url: str, *, allow_private: bool, max_connections: int = 200):
         self.allow_private = allow_private
         self.user_agent = USER_AGENT.format(base_url=base_url)
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
         # httpx's own pool spends O(waiting * connections) per event with hundreds of requests
         # queued to hundreds of hosts; the aiohttp transport keeps httpx's API without that
-        # (bench/fanout.py, 10,000 inboxes: 90 deliveries/s → 390/s).
-        transport = AiohttpTransport(client=lambda: _aiohttp_session(max_connections))
+        # (bench/fanout.py, 10,000 inboxes: 90 deliveries/s → 390/s). Deliveries share its pool.
+        transport = AiohttpTransport(client=self._aiohttp)
         self.client = httpx.AsyncClient(
             transport=transport,
             timeout=TIMEOUT,
@@ -109,8 +126,16 @@ class HttpClient:
             headers={"User-Agent": self.user_agent},
         )
 
+    def _aiohttp(self) -> aiohttp.ClientSession:
+        """Return the aiohttp session behind the transport, opened on first use."""
+        if self._session is None:
+            self._session = _aiohttp_session(self.max_connections)
+        return self._session
+
     async def close(self) -> None:
         await self.client.aclose()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     async def get_json(self, url: str, signer: Signer | None) -> dict[str, Any]:
         """Fetch an ActivityStreams document; its id must be on the host that served it."""
@@ -173,19 +198,35 @@ class HttpClient:
         except DocumentError as exc:
             raise FetchError(exc.message) from None
 
-    async def post_activity(self, inbox: str, body: bytes, signer: Signer) -> int:
-        """Deliver a signed activity; return the status (network errors raise FetchError)."""
+    async def post_activity(
+        self, inbox: str, body: bytes, signer: Signer, *, digest: str | None = None
+    ) -> int:
+        """Deliver a signed activity; return the status (network errors raise FetchError).
+
+        `digest` is the body's Digest header when the caller has it (one body, many inboxes).
+        """
         await check_url(inbox, allow_private=self.allow_private)
-        headers = sign_request(
-            "POST",
-            inbox,
-            {"Content-Type": ACTIVITY_JSON},
-            body,
-            signer.key_id,
-            signer.private_key_pem,
-        )
+        headers = {"Content-Type": ACTIVITY_JSON, "User-Agent": self.user_agent}
+        if digest is not None:
+            headers["Digest"] = digest
+        headers = sign_request("POST", inbox, headers, body, signer.key_id, signer.private_key_pem)
         try:
-            response = await self.client.post(inbox, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            # Straight to aiohttp: httpx's request and response objects cost more CPU than the
+            # rest of a delivery but signing (bench/fanout.py). Errors keep httpx's names.
+            with map_aiohttp_exceptions():
+                async with self._aiohttp().post(
+                    inbox,
+                    data=body,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=DELIVERY_TIMEOUT,
+                ) as response:
+                    # Read (a bounded part of) the answer so that the connection can be reused.
+                    received = 0
+                    async for chunk in response.content.iter_any():
+                        received += len(chunk)
+                        if received > MAX_BODY:
+                            break
+                    return response.status
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError) as exc:
             raise FetchError(f"Request failed: {type(exc).__name__}", retryable=True) from None
-        return response.status_code

@@ -83,6 +83,20 @@ def digest_header(body: bytes) -> str:
     return "SHA-256=" + _b64(hashlib.sha256(body).digest())
 
 
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date_now() -> str:
+    """Return the current time as an HTTP date (computed once a second: a fan-out signs many)."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        # RFC 7231 §7.1.1.1 IMF-fixdate, which Mastodon reads with Time.httpdate.
+        when = datetime.fromtimestamp(second, UTC)
+        _date_cache = (second, format_datetime(when, usegmt=True))
+    return _date_cache[1]
+
+
 def sign_request(
     method: str,
     url: str,
@@ -98,8 +112,7 @@ def sign_request(
     if "host" not in present:
         signed["Host"] = parts.netloc
     if "date" not in present:
-        # RFC 7231 §7.1.1.1 IMF-fixdate, which Mastodon reads with Time.httpdate.
-        signed["Date"] = format_datetime(datetime.now(UTC), usegmt=True)
+        signed["Date"] = http_date_now()
     names = ["(request-target)", "host", "date"]
     # Mastodon refuses a POST whose signature leaves out `digest`, even with an empty body.
     if body is not None or method.upper() == "POST":
