@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -50,7 +52,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", action="store_true", help="do not run the in-process delivery worker"
     )
-    add("worker", "Run a background worker (deliveries and other jobs).")
+    worker = add("worker", "Run background workers (deliveries and other jobs).")
+    worker.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes to run (default: one per CPU, %(default)s here): each signature"
+        " of a delivery takes about a millisecond of CPU, so a large fan-out needs every core",
+    )
+    # A process started by another `entraide worker`: it stops when its parent goes away.
+    worker.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     add("migrate", "Apply pending database migrations (safe to run again).")
     add("doctor", "Check the configuration, database, public URL, clock and queues.")
 
@@ -132,8 +143,12 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
 
 
-def _worker(config: Config) -> None:
+def _worker(config: Config, args: argparse.Namespace) -> None:
     from federation.jobs import run_workers
+
+    if args.processes < 1:
+        fail("--processes must be at least 1")
+    children: list[subprocess.Popen[bytes]] = []
 
     async def work(pool: Pool) -> None:
         await _require_migrated(pool)
@@ -141,11 +156,49 @@ def _worker(config: Config) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        print("worker started")
+        if args.child:
+            _stop_with_parent(loop, stop)
+        else:
+            children.extend(_start_worker_child() for _ in range(args.processes - 1))
+        print("worker process started" if args.child else "worker started", flush=True)
         await run_workers(pool, config, stop)
 
-    # One more than the other commands: the worker's lease holds one (server/leases.py).
-    asyncio.run(_with_pool(config, work, max_size=5))
+    try:
+        # One more than the other commands: the worker's lease holds one (server/leases.py).
+        asyncio.run(_with_pool(config, work, max_size=5))
+    finally:
+        _stop_worker_children(children)
+
+
+def _start_worker_child() -> subprocess.Popen[bytes]:
+    """Start one more worker process; its stdin is a pipe that closes when we die, even by -9."""
+    command = [sys.executable, "-m", "entraide", "worker", "--child"]
+    return subprocess.Popen(command, stdin=subprocess.PIPE)
+
+
+def _stop_with_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set `stop` when the parent worker is gone: the end of stdin tells it."""
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if not os.read(fd, 512):
+            loop.remove_reader(fd)
+            stop.set()
+
+    loop.add_reader(fd, readable)
+
+
+def _stop_worker_children(children: list[subprocess.Popen[bytes]]) -> None:
+    """Stop the other worker processes; each records what it delivered before it exits."""
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(18)  # a worker waits up to 15 s for its requests in flight
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(5)
 
 
 def _create_user(config: Config, args: argparse.Namespace) -> None:
@@ -225,7 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "serve":
             _serve(config, args)
         elif args.command == "worker":
-            _worker(config)
+            _worker(config, args)
         elif args.command == "doctor":
             _doctor(config)
         elif args.command == "migrate":

@@ -28,10 +28,18 @@ from federation.delivery import PER_HOST, DeliveryWorker
 from server.db import Pool
 from server.migrate import apply_migrations
 from server.services.outbox import publish_activity
+from server.storage.workers import WORKER_LOCK_SPACE
 from tests.conftest import drop_database, make_database, unique_database_name
 from tests.factories import make_account, make_group
 from tests.federation.remote import ActivityJSON, FakeActor, fake_peers
-from tests.reliability.processes import OwnPostgres, Web, Worker, instance_env, wait_for
+from tests.reliability.processes import (
+    EntraideProcess,
+    OwnPostgres,
+    Web,
+    Worker,
+    instance_env,
+    wait_for,
+)
 from tests.reliability.seeding import fault_config, post_in_group, seed_fanout, sql
 from tests.reliability.sinks import RefusingPort, Sink, free_port
 
@@ -69,6 +77,9 @@ def test_worker_killed_mid_fanout_leaves_no_inbox_without_the_post(
             wait_for(lambda: sink.total() >= followers * 0.4, 60, "40% delivered")
             worker.kill()
             killed = time.monotonic()
+            # `entraide worker` runs a process per CPU: the others see their parent gone and
+            # stop, recording what they delivered. The snapshot is of what no process will record.
+            wait_for(lambda: not worker_locks(database), 30, "the other worker processes")
             time.sleep(0.2)  # requests already on the wire reach the sink
             at_kill = sink.counts()
             pending = {
@@ -114,6 +125,35 @@ def test_worker_killed_mid_fanout_leaves_no_inbox_without_the_post(
     assert max(counts.values()) <= 2
     # The dead worker's leases ended with it: no wait for LEASE_SECONDS (120 s).
     assert finished - killed < 30
+
+
+def worker_locks(database: str) -> list[dict[str, Any]]:
+    """Return the worker locks held in the database: one per living worker process."""
+    return sql(
+        database,
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+        " AND classid = $1 AND database = (SELECT oid FROM pg_database"
+        " WHERE datname = current_database())",
+        WORKER_LOCK_SPACE,
+    )
+
+
+def test_worker_processes_stop_when_their_parent_is_killed(database: str, tmp_path: Path) -> None:
+    config = fault_config(database, BASE_URL, tmp_path)
+    asyncio.run(seed_fanout(config, [], 0))
+    env = instance_env(database, BASE_URL, tmp_path)
+    worker = EntraideProcess(["worker", "--processes", "3"], env, tmp_path / "worker.log")
+    worker.launch()
+    try:
+        wait_for(lambda: len(worker_locks(database)) == 3, 30, "three worker processes")
+        worker.kill()
+        killed = time.monotonic()
+        wait_for(lambda: not worker_locks(database), 20, "the children to stop")
+        stopped = time.monotonic()
+    finally:
+        worker.stop()
+    report("parent killed", children_stopped_after=round(stopped - killed, 1))
+    assert worker.log().count("worker process started") == 2
 
 
 def test_four_worker_processes_deliver_each_of_5000_deliveries_exactly_once(
@@ -165,7 +205,8 @@ def test_four_worker_processes_deliver_each_of_5000_deliveries_exactly_once(
     )
     assert set(counts) == set(fanout.inboxes), "a delivery was left behind"
     assert all(n == 1 for n in counts.values()), "a delivery was made twice"
-    assert len(claimers) == 4, "not every worker took part"
+    # Each `entraide worker` runs a process per CPU, each with its own key.
+    assert len(claimers) >= 4, "fewer claimers than workers"
     assert tally == {"delivered": followers, "failed": 0}
 
 
