@@ -6,10 +6,12 @@ uvicorn, as `entraide serve --no-worker` runs it) on 127.0.0.1. Every actor firs
 itself with one Like (the instance fetches its key: the first-contact path); then a load client
 sends pre-signed activities, half Likes of the group's posts and half replies in the group,
 over 64 keep-alive connections, and counts the 202s. The stored rows are then processed by the
-job worker (server.worker.run_worker with federation.jobs.job_handlers) in child processes.
-Rounds: 1 server process and 1 worker process, then 2 and 2; the full run adds rounds with
-changes tried in the children (monkeypatched there, the code itself untouched).
-Run: `.venv/bin/python bench/inbox.py [--quick]`.
+job worker (server.worker.run_worker with federation.jobs.job_handlers) in child processes:
+the Likes first, then the replies, each timed on its own.
+Rounds: 1 server process and 1 worker process, then 2 and 2, the shipped code as it is;
+--compare adds rounds with uvicorn's pure-Python parts (h11, asyncio's loop), what it runs
+when httptools and uvloop are not installed.
+Run: `.venv/bin/python bench/inbox.py [--quick] [--compare] [--profile]`.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ class Round:
 
     label: str
     processes: int
-    patches: tuple[str, ...] = ()  # changes tried in the children ("noreset")
+    # uvicorn's choices ("auto": httptools and uvloop when installed, as `entraide serve`)
+    http: str = "auto"
+    loop: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -79,15 +83,13 @@ class Scale:
     rounds: tuple[Round, ...]
 
 
-AS_IS = (Round("as is, 1 process", 1), Round("as is, 2 processes", 2))
-ALL_THREE = ("noreset", "onestatement", "keyowners")
-CHANGED = (
-    Round("no pool reset, 1 process", 1, ("noreset",)),
-    Round("all three, 1 process", 1, ALL_THREE),
-    Round("all three, 2 processes", 2, ALL_THREE),
+SHIPPED = (Round("shipped, 1 process", 1), Round("shipped, 2 processes", 2))
+PURE_PYTHON = (
+    Round("h11+asyncio, 1 process", 1, "h11", "asyncio"),
+    Round("h11+asyncio, 2 processes", 2, "h11", "asyncio"),
 )
-FULL = Scale(per_round=4_000, deadline=120, rounds=AS_IS + CHANGED)
-QUICK = Scale(per_round=1_000, deadline=60, rounds=AS_IS)
+FULL = Scale(per_round=4_000, deadline=120, rounds=SHIPPED)
+QUICK = Scale(per_round=1_000, deadline=60, rounds=SHIPPED)
 
 
 @dataclass
@@ -226,18 +228,19 @@ def plan_activities(
 # --- the instance ------------------------------------------------------------------------------
 
 
-def serve_main(fd: int, url: str, base_url: str, data_dir: str) -> int:
+def serve_main(fd: int, url: str, base_url: str, data_dir: str, http: str, loop: str) -> int:
     """Entry point of a server child: the app on an inherited listening socket."""
     import uvicorn
 
     from entraide.app import build_app
 
-    apply_patches()
     config = _common.bench_config(url, base_url, Path(data_dir))
     app = build_app(config, with_worker=False, db_url=url)
     sock = socket.socket(fileno=fd)
     # What `entraide serve` passes to uvicorn.run, on a socket shared by the processes.
-    server = uvicorn.Server(uvicorn.Config(app, log_level="info", proxy_headers=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="info", proxy_headers=False, http=http, loop=loop)  # type: ignore[arg-type]
+    )
     print("serving", flush=True)
     # uvicorn re-raises the SIGTERM it caught once it has shut down: exit through Python, so
     # that the profile (if any) is written.
@@ -245,63 +248,6 @@ def serve_main(fd: int, url: str, base_url: str, data_dir: str) -> int:
     with _profiled():
         server.run(sockets=[sock])
     return 0
-
-
-def apply_patches() -> None:
-    """Apply in a child the changes its round tries (BENCH_PATCHES, comma-separated)."""
-    patches = set(filter(None, os.environ.get("BENCH_PATCHES", "").split(",")))
-    _common.patch_pool_reset("noreset" in patches)
-    if "onestatement" in patches:
-        from server.services import inbox
-
-        inbox.accept_activity = accept_activity_in_one_statement
-    if "keyowners" in patches:
-        from server.services import actors
-
-        actors.find_remote_actor_by_key = cached_key_owners(actors.find_remote_actor_by_key)
-
-
-async def accept_activity_in_one_statement(
-    db: Pool, *, activity_id: str, type: str, actor_uri: str, payload: dict[str, Any]
-) -> bool:
-    """The change proposed for server/services/inbox.py (with storage/activities.py): the
-    row and its job in one statement, one round trip instead of BEGIN, 2 INSERTs, COMMIT."""
-    async with db.acquire() as conn:
-        job_id = await conn.fetchval(
-            """
-            WITH stored AS (
-                INSERT INTO inbox_activities (activity_id, type, actor_uri, payload)
-                VALUES ($1, $2, $3, $4::jsonb)
-                ON CONFLICT (activity_id, type) DO NOTHING
-                RETURNING id
-            )
-            INSERT INTO jobs (kind, payload)
-            SELECT 'process_inbox', jsonb_build_object('row_id', id) FROM stored
-            RETURNING id
-            """,
-            activity_id,
-            type,
-            actor_uri,
-            json.dumps(payload),
-        )
-    return job_id is not None
-
-
-def cached_key_owners(find: Any) -> Any:
-    """The change proposed for federation/remote_actors.get_key_owner: remember key owners
-    for a minute in the process (a failed verification refetches the key anyway)."""
-    known: dict[str, tuple[float, Any]] = {}
-
-    async def find_remote_actor_by_key(db: Pool, key_id: str) -> Any:
-        hit = known.get(key_id)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        actor = await find(db, key_id)
-        if actor is not None:
-            known[key_id] = (time.monotonic() + 60, actor)
-        return actor
-
-    return find_remote_actor_by_key
 
 
 @contextlib.contextmanager
@@ -334,12 +280,12 @@ def print_profiles(folder: Path, title: str) -> None:
         file.unlink()
 
 
-def start_servers(bench: Bench, count: int, patches: tuple[str, ...] = ()) -> list[Any]:
-    env = bench.child_env(patches)
+def start_servers(bench: Bench, round: Round) -> list[Any]:
+    env = bench.child_env()
     command = [sys.executable, __file__, "--serve", str(bench.listener.fileno()), bench.url]
-    command += [bench.config.base_url, str(bench.config.data_dir)]
+    command += [bench.config.base_url, str(bench.config.data_dir), round.http, round.loop]
     processes = []
-    for i in range(count):
+    for i in range(round.processes):
         log = bench.folder / f"server{len(bench.logs)}.log"
         bench.logs.append(log)
         with log.open("ab") as out:
@@ -368,7 +314,6 @@ def worker_main(url: str, base_url: str, data_dir: str) -> int:
     from federation.jobs import job_handlers
     from server.worker import run_worker
 
-    apply_patches()
     config = _common.bench_config(url, base_url, Path(data_dir))
 
     async def main() -> None:
@@ -379,7 +324,9 @@ def worker_main(url: str, base_url: str, data_dir: str) -> int:
         try:
             print("worker ready", flush=True)
             with _profiled():
-                await run_worker(pool, job_handlers(fed), stop)
+                # Idle, it looks for due jobs every 20 ms (0.5 s by default): the jobs timed are
+                # made due once the workers are up, and the first look must not wait.
+                await run_worker(pool, job_handlers(fed), stop, idle_seconds=0.02)
         finally:
             await fed.close()
             await pool.close()
@@ -467,9 +414,8 @@ class Bench:
     logs: list[Path] = field(default_factory=list)
     profile: bool = False
 
-    def child_env(self, patches: tuple[str, ...] = ()) -> dict[str, str]:
+    def child_env(self) -> dict[str, str]:
         env = _common.child_env()
-        env["BENCH_PATCHES"] = ",".join(patches)
         if self.profile:
             (self.folder / "profiles").mkdir(exist_ok=True)
             env["BENCH_PROFILE_DIR"] = str(self.folder / "profiles")
@@ -501,15 +447,27 @@ async def load_phase(
     return load
 
 
-async def process_phase(
-    bench: Bench, label: str, workers: int, patches: tuple[str, ...]
-) -> Processing:
-    """Run `workers` worker processes until every stored activity and job is done."""
+# The processing of one activity type is timed at a time: every job waits until the workers
+# are all ready, then those of the type are made due (the others' wait on).
+HOLD_ALL = "UPDATE jobs SET run_at = 'infinity'"
+RELEASE_TYPE = """
+    UPDATE jobs SET run_at = now()
+    WHERE kind <> 'process_inbox' OR (payload->>'row_id')::bigint IN (
+        SELECT id FROM inbox_activities WHERE processed_at IS NULL AND type = $1
+    )
+"""
+RELEASE_ALL = "UPDATE jobs SET run_at = now() WHERE run_at = 'infinity'"
+DUE_JOBS = "SELECT count(*) FROM jobs WHERE run_at <> 'infinity'"
+
+
+async def process_phase(bench: Bench, label: str, workers: int, type: str) -> Processing:
+    """Run `workers` worker processes until every stored activity of `type`, and every job
+    but those of the other types, is done."""
     result = Processing(label)
     pool = bench.pool
-    unprocessed = "SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL"
-    pending = await pool.fetchval(unprocessed)
-    jobs_before = await pool.fetchval("SELECT count(*) FROM jobs")
+    unprocessed = "SELECT count(*) FROM inbox_activities WHERE processed_at IS NULL AND type = $1"
+    await pool.execute(HOLD_ALL)
+    pending = await pool.fetchval(unprocessed, type)
     last_job = await pool.fetchval(LAST_JOB_ID)
     started = await pool.fetchval("SELECT now()")
     command = [sys.executable, __file__, "--worker", bench.url, bench.config.base_url]
@@ -519,21 +477,21 @@ async def process_phase(
         for i in range(workers):
             log = bench.folder / f"worker{len(bench.logs)}.log"
             bench.logs.append(log)
-            children.append(_common.start_child(command, log, bench.child_env(patches)))
+            children.append(_common.start_child(command, log, bench.child_env()))
             _common.wait_for_line(log, "worker ready", children[i])
-        # Each worker started its poll (0.5 s idle wait) before the clock starts: fair to both.
         before = cpu_now(bench, [c.pid for c in children])
         t0 = time.monotonic()
+        jobs_before = int((await pool.execute(RELEASE_TYPE, type)).split()[-1])
         deadline = t0 + bench.scale.deadline
         left = pending
         while left and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            left = await pool.fetchval(unprocessed)
+            await asyncio.sleep(0.02)
+            left = await pool.fetchval(unprocessed, type)
         result.rows_elapsed = time.monotonic() - t0
-        jobs_left = await pool.fetchval("SELECT count(*) FROM jobs")
+        jobs_left = await pool.fetchval(DUE_JOBS)
         while jobs_left and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            jobs_left = await pool.fetchval("SELECT count(*) FROM jobs")
+            await asyncio.sleep(0.02)
+            jobs_left = await pool.fetchval(DUE_JOBS)
         result.elapsed = time.monotonic() - t0
         result.timed_out = bool(left or jobs_left)
         result.cpu = {
@@ -542,6 +500,7 @@ async def process_phase(
     finally:
         for child in children:
             _common.stop_child(child)
+        await pool.execute(RELEASE_ALL)
     result.rows = pending - left
     created = await pool.fetchval(LAST_JOB_ID) - last_job
     result.jobs = max(jobs_before + created - jobs_left, 0)
@@ -558,7 +517,7 @@ async def process_phase(
 
 async def introduce_actors(bench: Bench, requests: list[bytes]) -> Load:
     """Every actor's first activity: the instance fetches its document and key, then caches."""
-    servers = start_servers(bench, 1)
+    servers = start_servers(bench, Round("first contact", 1))
     try:
         load = await load_phase(bench, "first contact, 1 process", servers, requests, 8)
     finally:
@@ -580,7 +539,7 @@ async def introduce_actors(bench: Bench, requests: list[bytes]) -> Load:
 def print_loads(loads: list[Load]) -> None:
     print(f"\nInbox POSTs (aim: >= {AIM_ACCEPTED:,.0f}/s accepted)")
     header = (
-        f"{'phase':<28} {'sent':>6} {'202':>6} {'202/s':>7} {'p50 ms':>7} {'p90 ms':>7}"
+        f"{'phase':<32} {'sent':>6} {'202':>6} {'202/s':>7} {'p50 ms':>7} {'p90 ms':>7}"
         f" {'p99 ms':>7} {'other':>5}  aim"
     )
     print(header)
@@ -591,17 +550,15 @@ def print_loads(loads: list[Load]) -> None:
         other = load.sent - load.accepted
         met = "" if load.label.startswith("first") else "met" if rate >= AIM_ACCEPTED else "MISSED"
         print(
-            f"{load.label:<28} {load.sent:>6} {load.accepted:>6} {rate:>7.0f} {p50:>7.1f}"
+            f"{load.label:<32} {load.sent:>6} {load.accepted:>6} {rate:>7.0f} {p50:>7.1f}"
             f" {p90:>7.1f} {p99:>7.1f} {other:>5}  {met}"
         )
-    if any(load.label.startswith("all three") for load in loads):
-        print("all three = no pool reset + row and job in one statement + key owners cached")
     print("\nCPU per POST (ms), same runs; 2 cores shared by all")
-    print(f"{'phase':<28} {'instance':>8} {'postgres':>8} {'client':>7} {'peers':>6}")
+    print(f"{'phase':<32} {'instance':>8} {'postgres':>8} {'client':>7} {'peers':>6}")
     for load in loads:
         n = max(load.sent, 1)
         print(
-            f"{load.label:<28} {1000 * load.cpu['instance'] / n:>8.2f}"
+            f"{load.label:<32} {1000 * load.cpu['instance'] / n:>8.2f}"
             f" {1000 * load.cpu['postgres'] / n:>8.2f} {1000 * load.cpu['client'] / n:>7.2f}"
             f" {1000 * load.cpu['peers'] / n:>6.2f}"
         )
@@ -614,7 +571,7 @@ def print_loads(loads: list[Load]) -> None:
 def print_processing(results: list[Processing]) -> None:
     print(f"\nProcessing the stored activities (aim: >= {AIM_PROCESSED:,.0f}/s)")
     header = (
-        f"{'phase':<28} {'rows':>6} {'rows/s':>7} {'jobs':>6} {'jobs/s':>7} {'all done s':>10}"
+        f"{'phase':<32} {'rows':>6} {'rows/s':>7} {'jobs':>6} {'jobs/s':>7} {'all done s':>10}"
         f" {'wrk ms':>6} {'pg ms':>6}  aim"
     )
     print(header)
@@ -624,7 +581,7 @@ def print_processing(results: list[Processing]) -> None:
         n = max(r.jobs, 1)
         met = "met" if rate >= AIM_PROCESSED and not r.timed_out else "MISSED"
         print(
-            f"{r.label:<28} {r.rows:>6} {rate:>7.0f} {r.jobs:>6} {r.jobs / r.elapsed:>7.0f}"
+            f"{r.label:<32} {r.rows:>6} {rate:>7.0f} {r.jobs:>6} {r.jobs / r.elapsed:>7.0f}"
             f" {r.elapsed:>10.2f} {1000 * r.cpu['instance'] / n:>6.2f}"
             f" {1000 * r.cpu['postgres'] / n:>6.2f}  {met}"
         )
@@ -642,6 +599,7 @@ def run(scale: Scale, profile: bool) -> int:
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {CONNECTIONS} connections")
     print(f"uvicorn in the instance: loop={loop} http={http} (its 'auto' choice), access log on")
+    print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     print(f"load average before the run: {os.getloadavg()[0]:.2f}")
     # The client signs with the project's own sign_request; loading the PEM each time (what
     # sign_request does) costs ~60 ms, so the client caches it: it is not what is measured.
@@ -673,8 +631,34 @@ def run(scale: Scale, profile: bool) -> int:
                 loads, processed = asyncio.run(main())
     print_loads(loads)
     print_processing(processed)
+    report_figures(scale, loads, processed)
     bad = any(load.sent != load.accepted for load in loads)
     return 1 if bad else 0
+
+
+def report_figures(scale: Scale, loads: list[Load], processed: list[Processing]) -> None:
+    """Record the shipped rounds' figures in the bench table (1 process, then 2)."""
+    accepted, done = {}, {}
+    for round in scale.rounds:
+        if round not in SHIPPED:
+            continue
+        load = next(x for x in loads if x.label == round.label)
+        accepted[round.processes] = load.accepted / load.elapsed if load.elapsed else 0.0
+        phases = [r for r in processed if r.label.startswith(f"{round.label}:")]
+        elapsed = sum(r.rows_elapsed for r in phases)
+        done[round.processes] = sum(r.rows for r in phases) / elapsed if elapsed else 0.0
+    if set(accepted) != {1, 2}:
+        return
+    _common.report(
+        "inbox, signed activities accepted",
+        f"{accepted[1]:,.0f}/s (1 process), {accepted[2]:,.0f}/s (2)",
+        f"≥ {AIM_ACCEPTED:,.0f}/s",
+    )
+    _common.report(
+        "inbox, activities processed",
+        f"{done[1]:,.0f}/s (1 worker), {done[2]:,.0f}/s (2); half Likes, half replies",
+        f"≥ {AIM_PROCESSED:,.0f}/s",
+    )
 
 
 async def measure(bench: Bench, private_pem: str) -> tuple[list[Load], list[Processing]]:
@@ -704,7 +688,7 @@ async def measure(bench: Bench, private_pem: str) -> tuple[list[Load], list[Proc
         label = round.label
         async with bench.pool.acquire() as conn:
             await apply_migrations(conn)  # the app refuses to start on a schema behind the code
-        servers = start_servers(bench, round.processes, round.patches)
+        servers = start_servers(bench, round)
         try:
             # A short warm-up on other requests would re-send ids: the first round's first
             # requests warm the connections instead, counted like the rest.
@@ -713,9 +697,13 @@ async def measure(bench: Bench, private_pem: str) -> tuple[list[Load], list[Proc
             stop_servers(servers)
         print(f"  load, {label}: {loads[-1].accepted} accepted in {loads[-1].elapsed:.1f} s")
         print_profiles(bench.folder / "profiles", f"the instance, load with {label}")
-        processed.append(await process_phase(bench, label, round.processes, round.patches))
-        print(f"  processing, {label}: {processed[-1].rows} rows in {processed[-1].elapsed:.1f} s")
-        print_profiles(bench.folder / "profiles", f"the workers, processing with {label}")
+        for type, name in (("Like", "Likes"), ("Create", "replies")):
+            phase = f"{label}: {name}"
+            processed.append(await process_phase(bench, phase, round.processes, type))
+            print(
+                f"  processing, {phase}: {processed[-1].rows} rows in {processed[-1].elapsed:.1f} s"
+            )
+            print_profiles(bench.folder / "profiles", f"the workers, processing {phase}")
     return loads, processed
 
 
@@ -724,16 +712,22 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--peer"]:
         return _common.peer_main(argv[1:])
     if argv[:1] == ["--serve"]:
-        return serve_main(int(argv[1]), *argv[2:5])
+        return serve_main(int(argv[1]), *argv[2:7])
     if argv[:1] == ["--worker"]:
         return worker_main(*argv[1:4])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 activities per round")
     parser.add_argument("--profile", action="store_true", help="cProfile the instance, workers")
+    parser.add_argument(
+        "--compare", action="store_true", help="add rounds with uvicorn on h11 and asyncio"
+    )
     args = parser.parse_args(argv)
+    scale = QUICK if args.quick else FULL
+    if args.compare:
+        scale = Scale(scale.per_round, scale.deadline, scale.rounds + PURE_PYTHON)
     _common.install_stop_signals()
     try:
-        return run(QUICK if args.quick else FULL, args.profile)
+        return run(scale, args.profile)
     except (KeyboardInterrupt, _common.Interrupted):
         print("\ninterrupted: instance, workers, peers and PostgreSQL stopped", file=sys.stderr)
         return 130

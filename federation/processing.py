@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
-from federation.remote_actors import get_actor, parse_actor
+from federation.remote_actors import get_actor, key_owners, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, RemoteNote
 from server.services import actors, follows, inbound
@@ -191,6 +191,7 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "ignored"
     if id_of(obj) == actor.uri:
         await inbound.store_remote_actor(fed.db, parse_actor(obj))
+        key_owners(fed).forget(actor)  # its key may have changed
         return "actor refreshed"
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
@@ -205,6 +206,7 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "ignored"
     if uri == actor.uri:
         await inbound.receive_actor_delete(fed.db, actor)
+        key_owners(fed).forget(actor)
         return "actor deleted"
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"

@@ -52,10 +52,21 @@ def database_url(config: Config) -> str:
     return embedded_database_url(config.data_dir)
 
 
+async def _keep_session(conn: Connection) -> None:
+    """Release a connection as it is: the app leaves no session state behind."""
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
-    """Open a pool; connections reconnect by themselves after a PostgreSQL restart."""
+    """Open a pool; connections reconnect by themselves after a PostgreSQL restart.
+
+    asyncpg resets a released connection with a round trip (`SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL`): half the statements of an inbox POST (bench/inbox.py).
+    Nothing here sets session state, listens or keeps cursors, and the two session-level
+    advisory locks are dropped by their holders (server/leases.py, server/migrate.py), so the
+    pool skips it; asyncpg still rolls back a transaction left open.
+    """
     pool: Pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, command_timeout=30
+        url, min_size=min_size, max_size=max_size, command_timeout=30, reset=_keep_session
     )
     return pool
 

@@ -71,8 +71,12 @@ class WorkerLease:
     async def _release(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            # Back to the pool, whose reset (pg_advisory_unlock_all) lets the lock go. A dead
-            # one too: the pool may not know yet, and would wait for it forever on close.
+            # The pool does not reset released connections (server/db.py): reset this one
+            # (pg_advisory_unlock_all among the rest) so that the lock goes with it. A dead one
+            # is released too: the pool may not know yet, and would wait for it forever on close.
+            with contextlib.suppress(Exception):
+                if is_open(conn):
+                    await conn.reset()
             with contextlib.suppress(Exception):
                 await self.db.release(conn)
 
