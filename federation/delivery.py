@@ -95,6 +95,7 @@ class DeliveryWorker:
         self.lease = lease or WorkerLease(fed.db)
         self.own_lease = lease is None
         self.successes = SuccessBatch(fed.db)
+        self.due = asyncio.Event()
         # One body per activity, posted to every inbox: encoded and digested once.
         self.bodies: dict[int, tuple[str, bytes, str]] = {}
         self.host_slots: dict[str, asyncio.Semaphore] = defaultdict(
@@ -160,6 +161,10 @@ class DeliveryWorker:
         except Exception:
             log.exception("delivery %s to %s: outcome not recorded", row["id"], row["inbox"])
 
+    def wake(self) -> None:
+        """Claim now rather than at the next poll: deliveries were just queued."""
+        self.due.set()
+
     async def run(self, stop: asyncio.Event, *, idle_seconds: float = 0.5) -> None:
         """Deliver until `stop` is set."""
         try:
@@ -183,11 +188,19 @@ class DeliveryWorker:
                 running.add(task)
                 task.add_done_callback(running.discard)
             if not rows:
-                # Nothing due: new deliveries and retries coming due are found by polling.
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
+                # Nothing due: new deliveries and retries coming due are found by polling, or
+                # at once when a job of this process queued some (federation/jobs.py).
+                await self._idle(stop, idle_seconds)
         if running:
             await asyncio.wait(running, timeout=15)
+
+    async def _idle(self, stop: asyncio.Event, seconds: float) -> None:
+        if not self.due.is_set():
+            waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.due.wait())]
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            for wait in waits:
+                wait.cancel()
+        self.due.clear()
 
     async def _claim(self, limit: int) -> list[dict[str, Any]]:
         try:

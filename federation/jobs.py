@@ -43,15 +43,35 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
     }
 
 
+def _waking(handlers: Mapping[str, Handler], worker: DeliveryWorker) -> dict[str, Handler]:
+    """Wrap the handlers so that the delivery worker claims as soon as a job is done.
+
+    A job that publishes (a post's fan-out) queues deliveries: without this they would wait
+    for the delivery worker's next poll, up to half a second.
+    """
+
+    def waking(handler: Handler) -> Handler:
+        async def run(job: Job) -> None:
+            try:
+                await handler(job)
+            finally:
+                worker.wake()
+
+        return run
+
+    return {kind: waking(handler) for kind, handler in handlers.items()}
+
+
 async def run_workers(db: Pool, config: Config, stop: asyncio.Event) -> None:
     """Run the job worker and the delivery worker until `stop` is set."""
     fed = await open_federation(db, config)
     # One lease per process: one connection holds the lock both claim under.
     lease = WorkerLease(db)
+    deliveries = DeliveryWorker(fed, lease)
     try:
         await asyncio.gather(
-            run_worker(db, job_handlers(fed), stop, lease=lease),
-            DeliveryWorker(fed, lease).run(stop),
+            run_worker(db, _waking(job_handlers(fed), deliveries), stop, lease=lease),
+            deliveries.run(stop),
         )
     finally:
         await lease.close()
