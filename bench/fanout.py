@@ -2,24 +2,22 @@
 
 Starts a throwaway embedded PostgreSQL and two "peer" processes standing in for remote servers
 (200 loopback hosts, 202 to every POST, counting duplicates); seeds a public group per size
-whose followers all have distinct shared inboxes; then, for each variant, creates one post
-with `create_post` and runs the job worker and the DeliveryWorker until every follower's inbox
-has its Announce. Variants try changes to the delivery path without editing it (monkeypatched
-in this process and its worker child only). Run: `.venv/bin/python bench/fanout.py [--quick]`.
+whose followers all have distinct shared inboxes; then creates one post with `create_post` and
+runs `entraide worker` as shipped (one process per CPU) until every follower's inbox has its
+Announce. `--variants` adds runs that change one thing (worker processes, hosts, and changes
+proposed for files the delivery path does not own), `--profile` a cProfile of one in-process
+worker. Run: `.venv/bin/python bench/fanout.py [--variants] [--profile] [--quick]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
-import functools
 import io
 import json
 import os
 import pstats
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,356 +30,141 @@ import _common
 import httpx
 
 from federation import delivery, fetch, signatures
-from federation.context import Federation, open_federation
-from federation.delivery import DeliveryWorker
-from federation.jobs import job_handlers
+from federation.jobs import run_workers
 from server.config import Config
 from server.db import Pool, create_pool
-from server.leases import WorkerLease
 from server.models import Account, Group
-from server.services import deliveries
 from server.services.groups import create_group
 from server.services.posts import create_post
-from server.worker import run_worker
+from server.storage.workers import WORKER_LOCK_SPACE
 
 AIM_INBOXES = 10_000
 AIM_SECONDS = 6.0
+SIZES = [1_000, 10_000]
 HOSTS = 200  # distinct host:port the followers are spread over (50 inboxes each at 10,000)
 FEW_HOSTS = 4  # a few big instances: the per-host cap (PER_HOST) binds
 PEERS = 2  # peer processes; more would only take CPU from the instance on 2 cores
+CPUS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One way of running the delivery path; everything off is the code as it is."""
+    """One way of running the workers; the defaults are the code as shipped."""
 
     name: str
-    processes: int = 1  # worker processes: this one, plus processes - 1 children
-    aiohttp: bool = False  # httpx-aiohttp's AiohttpTransport instead of httpx's own
-    direct: bool = False  # post_activity on an aiohttp.ClientSession, without httpx
-    key_cache: bool = False  # signatures._load_private_key behind functools.lru_cache
-    batched: bool = False  # deliveries.record_success grouped into one transaction per batch
-    noreset: bool = False  # pools release connections without asyncpg's reset query
+    processes: int = CPUS  # `entraide worker --processes`
     hosts: int = HOSTS
-    per_host: int | None = None  # delivery.PER_HOST
-    batch: int | None = None  # delivery.BATCH
+    # Changes tried by patching the worker processes (they run this script's --worker mode):
+    noreset: bool = False  # pools release connections without asyncpg's reset (server/db.py)
+    httpx_post: bool = False  # deliveries POSTed through httpx, as before
+    flush_rows: int | None = None  # delivery.FLUSH_ROWS; 1 writes each success on its own
     deadline: float = 60.0  # seconds before the run is cut short
 
-
-AS_IS = Variant("as is (httpx, 1 process)")
-BEST = {"key_cache": True, "batched": True, "aiohttp": True, "noreset": True}
-FULL_PLAN: dict[int, list[Variant]] = {
-    1_000: [
-        Variant("as is (httpx, 1 process)", deadline=90),
-        Variant("as is, httpx-aiohttp", aiohttp=True, deadline=90),
-        Variant("as is, 2 processes", processes=2, deadline=90),
-        Variant("key cache", key_cache=True),
-        Variant("key cache, httpx-aiohttp", key_cache=True, aiohttp=True),
-        Variant("key cache + batched", key_cache=True, batched=True),
-        Variant("all four (see below)", **BEST),
-        Variant("all four, 2 processes", processes=2, **BEST),
-    ],
-    10_000: [
-        Variant("as is (httpx, 1 process)", deadline=30),
-        # httpx's own pool is the bottleneck of the next four: 30 s show their rate.
-        Variant("key cache", key_cache=True, deadline=30),
-        Variant("key cache, httpx-aiohttp", key_cache=True, aiohttp=True),
-        Variant("key cache, 2 processes", key_cache=True, processes=2, deadline=30),
-        Variant("key cache + batched", key_cache=True, batched=True, deadline=30),
-        Variant(
-            "key cache + batched, BATCH 100", key_cache=True, batched=True, batch=100, deadline=30
-        ),
-        Variant("key cache + batched, aiohttp", key_cache=True, batched=True, aiohttp=True),
-        Variant("all four (see below)", **BEST),
-        Variant("all four, 2 processes", processes=2, **BEST),
-        Variant("all four, aiohttp direct", direct=True, **BEST),
-        Variant("all four, aiohttp direct, 2 processes", direct=True, processes=2, **BEST),
-        Variant(f"all four, {FEW_HOSTS} hosts", hosts=FEW_HOSTS, **BEST),
-        Variant(f"all four, {FEW_HOSTS} hosts, PER_HOST 50", hosts=FEW_HOSTS, per_host=50, **BEST),
-    ],
-}
-QUICK_PLAN: dict[int, list[Variant]] = {
-    1_000: [
-        Variant("as is (httpx, 1 process)", deadline=20),
-        Variant("key cache", key_cache=True),
-        Variant("all four (see below)", **BEST),
-        Variant("all four, 2 processes", processes=2, **BEST),
-    ]
-}
+    @property
+    def patched(self) -> bool:
+        return self.noreset or self.httpx_post or self.flush_rows is not None
 
 
-# --- the changes tried, applied by monkeypatching ---------------------------------------------
-
-
-class SuccessBatcher:
-    """record_success for many deliveries in one transaction: the change proposed for
-    server/services/deliveries.py (and server/storage/activities.py).
-
-    As is, every success is its own transaction that also bumps one row
-    (outbox_activities.delivered): 10,000 followers are 10,000 commits queued on that row lock.
-    Here successes wait (at most one commit) and are written together; the caller still
-    returns only once its row is durably gone, so nothing is delivered twice after a crash
-    that a per-row commit would have avoided.
-    """
-
-    def __init__(self, max_rows: int = 1000) -> None:
-        self.max_rows = max_rows
-        self.pending: list[tuple[int, int, str, asyncio.Future[None]]] = []
-        self.flusher: asyncio.Task[None] | None = None
-
-    async def record_success(
-        self, db: Pool, delivery_id: int, activity_row_id: int, host: str
-    ) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.pending.append((delivery_id, activity_row_id, host, future))
-        if self.flusher is None:
-            self.flusher = asyncio.create_task(self._flush(db))
-        await future
-
-    async def _flush(self, db: Pool) -> None:
-        try:
-            await asyncio.sleep(0)  # let the deliveries finishing in this turn join
-            while self.pending:
-                batch, self.pending = self.pending[: self.max_rows], self.pending[self.max_rows :]
-                try:
-                    await _write_successes(db, [(d, a, h) for d, a, h, _ in batch])
-                except Exception as exc:
-                    for *_, future in batch:
-                        future.set_exception(exc)
-                else:
-                    for *_, future in batch:
-                        future.set_result(None)
-        finally:
-            self.flusher = None
-
-
-async def _write_successes(db: Pool, rows: list[tuple[int, int, str]]) -> None:
-    async with db.acquire() as conn, conn.transaction():
-        # A row recorded twice (a retried commit, a lease taken back) is counted once: only the
-        # rows this DELETE removed add to the tally. Activity rows are locked in id order, so
-        # two workers' batches cannot deadlock; hosts too.
-        await conn.execute(
-            """
-            WITH gone AS (
-                DELETE FROM deliveries WHERE id = ANY($1::bigint[]) RETURNING activity_id
-            )
-            UPDATE outbox_activities o SET delivered = o.delivered + t.n
-            FROM (SELECT activity_id, count(*) AS n FROM gone GROUP BY activity_id
-                  ORDER BY activity_id) t
-            WHERE o.id = t.activity_id
-            """,
-            [r[0] for r in rows],
-        )
-        await conn.execute(
-            """
-            INSERT INTO hosts (host, last_success_at)
-            SELECT host, now() FROM unnest($1::text[]) AS host
-            ON CONFLICT (host) DO UPDATE SET failure_days = '{}', unavailable = false,
-                last_success_at = now()
-            """,
-            sorted({r[2] for r in rows}),
-        )
-
-
-@dataclass
-class Timing:
-    """Where the in-process worker's time went (the child of a 2-process run is not timed)."""
-
-    sign: float = 0.0  # CPU in sign_request, key loading included
-    key_load: float = 0.0  # CPU in signatures._load_private_key
-    signs: int = 0
-    claims: int = 0
-    claimed: int = 0
-    claim_wall: float = 0.0
-    posts: int = 0
-    post_wall: float = 0.0  # summed over concurrent requests, signing included
-    records: int = 0
-    record_wall: float = 0.0  # summed over concurrent calls
-
-
-ORIGINAL = {
-    "load_key": signatures._load_private_key,
-    "sign_request": fetch.sign_request,
-    "post_activity": fetch.HttpClient.post_activity,
-    "claim": deliveries.claim_deliveries,
-    "record_success": deliveries.record_success,
-    "PER_HOST": delivery.PER_HOST,
-    "BATCH": delivery.BATCH,
-}
-ALREADY_CACHED = hasattr(ORIGINAL["load_key"], "cache_info")
-
-
-def install(variant: Variant, timing: Timing | None) -> None:
-    """Put the variant's functions in place, over the originals, timed when asked."""
-    load_key: Any = ORIGINAL["load_key"]
-    if variant.key_cache and not ALREADY_CACHED:
-        load_key = functools.lru_cache(maxsize=64)(load_key)
-    record: Any = ORIGINAL["record_success"]
-    if variant.batched:
-        record = SuccessBatcher().record_success
-    sign: Any = ORIGINAL["sign_request"]
-    post: Any = post_activity_direct if variant.direct else ORIGINAL["post_activity"]
-    claim: Any = ORIGINAL["claim"]
-    if timing is not None:
-        load_key, sign = _timed_sync(load_key, timing, "key_load"), _timed_sign(sign, timing)
-        post = _timed_async(post, timing, "post_wall", "posts")
-        claim = _timed_claim(claim, timing)
-        record = _timed_async(record, timing, "record_wall", "records")
-    signatures._load_private_key = load_key  # type: ignore[assignment]
-    fetch.sign_request = sign
-    fetch.HttpClient.post_activity = post  # type: ignore[method-assign]
-    deliveries.claim_deliveries = claim
-    deliveries.record_success = record
-    _common.patch_pool_reset(variant.noreset)
-    delivery.PER_HOST = variant.per_host or ORIGINAL["PER_HOST"]
-    delivery.BATCH = variant.batch or ORIGINAL["BATCH"]
-
-
-def _timed_sync(function: Any, timing: Timing, name: str) -> Any:
-    def timed(*args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return function(*args)
-        finally:
-            setattr(timing, name, getattr(timing, name) + time.perf_counter() - t0)
-
-    return timed
-
-
-def _timed_sign(function: Any, timing: Timing) -> Any:
-    def timed(*args: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return function(*args)
-        finally:
-            timing.sign += time.perf_counter() - t0
-            timing.signs += 1
-
-    return timed
-
-
-def _timed_async(function: Any, timing: Timing, wall: str, count: str) -> Any:
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return await function(*args, **kwargs)
-        finally:
-            setattr(timing, wall, getattr(timing, wall) + time.perf_counter() - t0)
-            setattr(timing, count, getattr(timing, count) + 1)
-
-    return timed
-
-
-def _timed_claim(function: Any, timing: Timing) -> Any:
-    async def timed(db: Pool, limit: int, **kwargs: Any) -> list[dict[str, Any]]:
-        t0 = time.perf_counter()
-        rows: list[dict[str, Any]] = await function(db, limit, **kwargs)
-        timing.claim_wall += time.perf_counter() - t0
-        if rows:  # idle polls are not claims
-            timing.claims += 1
-            timing.claimed += len(rows)
-        return rows
-
-    return timed
-
-
-async def post_activity_direct(
-    self: fetch.HttpClient, inbox: str, body: bytes, signer: fetch.Signer
-) -> int:
-    """HttpClient.post_activity on aiohttp alone: the other change proposed for fetch.py."""
-    import aiohttp
-
-    await fetch.check_url(inbox, allow_private=self.allow_private)
-    headers = fetch.sign_request(
-        "POST",
-        inbox,
-        {"Content-Type": fetch.ACTIVITY_JSON, "User-Agent": self.user_agent},
-        body,
-        signer.key_id,
-        signer.private_key_pem,
-    )
-    session: aiohttp.ClientSession = self.session  # type: ignore[attr-defined]
-    try:
-        async with session.post(inbox, data=body, headers=headers, allow_redirects=False) as r:
-            await r.content.read(64_000)  # what a peer says back is not needed, only bounded
-            return r.status
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise fetch.FetchError(f"Request failed: {type(exc).__name__}", retryable=True) from None
-
-
-async def use_transport(fed: Federation, variant: Variant) -> None:
-    """Swap the HTTP client's transport for httpx-aiohttp's, same limits and timeouts."""
-    if variant.direct:
-        import aiohttp
-
-        fed.http.session = aiohttp.ClientSession(  # type: ignore[attr-defined]
-            connector=aiohttp.TCPConnector(limit=200),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=10),
-            auto_decompress=False,
-        )
-    if not variant.aiohttp:
-        return
-    from httpx_aiohttp import AiohttpTransport
-
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    old = fed.http.client
-    fed.http.client = httpx.AsyncClient(
-        transport=AiohttpTransport(limits=limits),
-        timeout=fetch.TIMEOUT,
-        follow_redirects=False,
-        headers={"User-Agent": fed.http.user_agent},
-    )
-    await old.aclose()
+SHIPPED = Variant(f"shipped ({CPUS} processes)")
+VARIANTS: list[Variant] = [
+    Variant("1 process", processes=1),
+    Variant(f"{CPUS + 1} processes", processes=CPUS + 1),
+    Variant("successes written one by one", flush_rows=1),
+    Variant("POST through httpx (before)", httpx_post=True),
+    Variant("no pool reset (server/db.py)", noreset=True),
+    Variant(f"{FEW_HOSTS} hosts (PER_HOST binds)", hosts=FEW_HOSTS),
+]
 
 
 # --- the worker processes ----------------------------------------------------------------------
 
 
-async def work(
-    url: str, config: Config, variant: Variant, stop: asyncio.Event, *, child: bool = False
-) -> None:
-    """Run the job worker and the delivery worker as federation.jobs.run_workers does."""
-    pool = await create_pool(url)
-    fed = await open_federation(pool, config)
-    lease = WorkerLease(pool)  # one per process, as run_workers has it
+def install(variant: Variant) -> None:
+    """Apply a variant's patches in this (worker) process."""
+    _common.patch_pool_reset(variant.noreset)
+    if variant.flush_rows is not None:
+        delivery.FLUSH_ROWS = variant.flush_rows
+    if variant.httpx_post:
+        fetch.HttpClient.post_activity = post_activity_httpx  # type: ignore[method-assign]
+
+
+async def post_activity_httpx(
+    self: fetch.HttpClient, inbox: str, body: bytes, signer: fetch.Signer, *, digest: str | None
+) -> int:
+    """HttpClient.post_activity as it was: through httpx and its aiohttp transport."""
+    await fetch.check_url(inbox, allow_private=self.allow_private)
+    headers = {"Content-Type": fetch.ACTIVITY_JSON}
+    if digest is not None:
+        headers["Digest"] = digest
+    headers = signatures.sign_request(
+        "POST", inbox, headers, body, signer.key_id, signer.private_key_pem
+    )
     try:
-        await use_transport(fed, variant)
-        if child:
-            print("worker ready", flush=True)
-        await asyncio.gather(
-            run_worker(pool, job_handlers(fed), stop, lease=lease),
-            DeliveryWorker(fed, lease).run(stop),
-        )
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(lease.close(), 2)
-        await fed.close()
-        if variant.direct:
-            await fed.http.session.close()  # type: ignore[attr-defined]
-        pool.terminate()  # a cut-short run leaves requests in flight: do not wait for them
+        response = await self.client.post(inbox, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise fetch.FetchError(f"Request failed: {type(exc).__name__}", retryable=True) from None
+    return response.status_code
 
 
-def worker_main(url: str, base_url: str, data_dir: str, variant_json: str) -> int:
-    """Entry point of a second worker process (`--worker`)."""
-    variant = Variant(**json.loads(variant_json))
-    install(variant, None)
-    config = _common.bench_config(url, base_url, Path(data_dir))
+def worker_main(variant_json: str) -> int:
+    """Entry point of a patched worker process (`--worker VARIANT`): one `entraide worker`."""
+    install(Variant(**json.loads(variant_json)))
+    from entraide.cli import main as entraide_main
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        await work(url, config, variant, stop, child=True)
-
-    asyncio.run(main())
+    entraide_main(["worker", "--processes", "1"])
     return 0
 
 
-def stop_worker(process: Any) -> None:
-    if process.poll() is None:
-        process.terminate()
+def instance_env(bench: Bench) -> dict[str, str]:
+    """The environment of `entraide worker`: the bench's instance settings."""
+    return {
+        **_common.child_env(),
+        "DATABASE_URL": bench.url,
+        "ENTRAIDE_URL": bench.config.base_url,
+        "ENTRAIDE_DATA_DIR": str(bench.config.data_dir),
+        "ENTRAIDE_SECRET_KEY": _common.SECRET_KEY,
+        "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES": "true",
+        "ENTRAIDE_LANGUAGE": "en",
+    }
+
+
+def start_workers(bench: Bench, variant: Variant, run: int) -> list[Any]:
+    """Start the variant's worker processes; shipped, one `entraide worker` starts them all."""
+    env, log = instance_env(bench), bench.folder / f"worker{run}.log"
+    if not variant.patched:
+        command = [sys.executable, "-m", "entraide", "worker", "--processes"]
+        process = _common.start_child([*command, str(variant.processes)], log, env)
+        _common.wait_for_line(log, "worker started", process)
+        return [process]
+    command = [sys.executable, bench.script, "--worker", json.dumps(asdict(variant))]
+    processes = [_common.start_child(command, log, env) for _ in range(variant.processes)]
+    for process in processes:
+        _common.wait_for_line(log, "worker started", process)
+    return processes
+
+
+async def wait_for_locks(pool: Pool, count: int, seconds: float = 20) -> None:
+    """Wait until `count` worker processes hold their lock: all are polling for deliveries."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        held = await pool.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2"
+            " AND classid = $1",
+            WORKER_LOCK_SPACE,
+        )
+        if held >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{count} worker processes did not start polling")
+
+
+def stop_workers(processes: list[Any]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
         try:
-            process.wait(3)  # a cut-short run would wait 15 s for its requests in flight
+            process.wait(25)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
@@ -476,7 +259,7 @@ class Result:
     recorded: float = float("nan")  # ... to the last outcome written
     timed_out: bool = False
     cpu: dict[str, float] = field(default_factory=dict)
-    timing: Timing = field(default_factory=Timing)
+    load: float = 0.0  # 1-minute load average when the run started
 
     @property
     def rate(self) -> float:
@@ -500,6 +283,7 @@ class Bench:
     peers: _common.Peers
     seeded: Seeded
     postgres_pid: int
+    runs: int = 0
 
 
 async def peer_stats(client: httpx.AsyncClient, peers: _common.Peers) -> dict[str, float]:
@@ -512,37 +296,43 @@ async def peer_stats(client: httpx.AsyncClient, peers: _common.Peers) -> dict[st
     return total
 
 
-def cpu_now(bench: Bench, children: list[Any]) -> dict[str, float]:
+def cpu_now(bench: Bench, workers: list[Any]) -> dict[str, float]:
+    in_process = time.process_time() if not workers else 0.0
     return {
-        "worker": time.process_time() + sum(_common.process_tree_cpu(c.pid) for c in children),
+        "worker": in_process + sum(_common.process_tree_cpu(w.pid) for w in workers),
         "postgres": _common.process_tree_cpu(bench.postgres_pid),
         "peers": sum(_common.process_tree_cpu(pid) for pid in bench.peers.pids()),
     }
 
 
 async def run_once(bench: Bench, size: int, variant: Variant, profile: bool = False) -> Result:
-    """Post once in the group of `size` followers; wait for every delivery; measure."""
-    pool, result = bench.pool, Result(size, variant)
+    """Post once in the group of `size` followers; wait for every delivery; measure.
+
+    With `profile`, one worker runs in this process under cProfile (the bench's own CPU is
+    then counted as the worker's).
+    """
+    pool, result = bench.pool, Result(size, variant, load=os.getloadavg()[0])
     await lay_out_hosts(pool, bench.seeded, bench.peers, variant.hosts)
     async with pool.acquire() as conn:
         await conn.execute("DELETE FROM deliveries; DELETE FROM hosts; DELETE FROM jobs")
         await conn.execute("VACUUM ANALYZE deliveries, outbox_activities, jobs, hosts")
+    bench.runs += 1
+    workers: list[Any] = []
+    stop = asyncio.Event()
+    in_process: asyncio.Task[None] | None = None
+    profiler = cProfile.Profile() if profile else None
     async with httpx.AsyncClient(timeout=10) as client:
         await asyncio.gather(*(client.get(u) for u in bench.peers.control_urls("reset")))
-        install(variant, result.timing)
-        children = []
-        for i in range(variant.processes - 1):
-            log = bench.folder / f"worker{i}.log"
-            command = [sys.executable, bench.script, "--worker", bench.url, bench.config.base_url]
-            command += [str(bench.config.data_dir), json.dumps(asdict(variant))]
-            children.append(_common.start_child(command, log, _common.child_env()))
-            _common.wait_for_line(log, "worker ready", children[-1])
-        stop = asyncio.Event()
-        worker = asyncio.create_task(work(bench.url, bench.config, variant, stop))
-        profiler = cProfile.Profile() if profile else None
         try:
-            await asyncio.sleep(0.6)  # the workers are polling, as they would be in production
-            before = cpu_now(bench, children)
+            if profile:
+                worker_pool = await create_pool(bench.url)
+                in_process = asyncio.create_task(run_workers(worker_pool, bench.config, stop))
+                await wait_for_locks(pool, 1)
+            else:
+                workers = start_workers(bench, variant, bench.runs)
+                await wait_for_locks(pool, variant.processes)
+            await asyncio.sleep(0.3)
+            before = cpu_now(bench, workers)
             if profiler is not None:
                 profiler.enable()
             t0 = time.monotonic()
@@ -557,21 +347,21 @@ async def run_once(bench: Bench, size: int, variant: Variant, profile: bool = Fa
                 stats = await peer_stats(client, bench.peers)
             tally = await _tally(pool, post.id)
             while tally[0] + tally[1] < size and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
                 tally = await _tally(pool, post.id)
             result.recorded = time.monotonic() - t0
             result.timed_out = tally[0] + tally[1] < size
             if profiler is not None:
                 profiler.disable()
-            result.cpu = {k: v - before[k] for k, v in cpu_now(bench, children).items()}
+            result.cpu = {k: v - before[k] for k, v in cpu_now(bench, workers).items()}
             await asyncio.sleep(0.3)  # late duplicates would land now
             stats = await peer_stats(client, bench.peers)
         finally:
             stop.set()
-            for child in children:
-                stop_worker(child)
-            await _stop_in_process(worker)
-        install(AS_IS, None)
+            stop_workers(workers)
+            if in_process is not None:
+                await asyncio.wait([in_process], timeout=20)
+                await worker_pool.close()
     result.delivered, result.posts = int(stats["distinct"]), int(stats["posts"])
     result.duplicates, result.unsigned = int(stats["duplicates"]), int(stats["unsigned"])
     if stats["first"]:
@@ -585,7 +375,7 @@ async def run_once(bench: Bench, size: int, variant: Variant, profile: bool = Fa
         )
     result.failed = int(failed) + int(retrying)
     if profiler is not None:
-        print_profile(profiler, f"{size:,} inboxes, {variant.name}")
+        print_profile(profiler, f"{size:,} inboxes, one in-process worker")
     return result
 
 
@@ -601,81 +391,71 @@ async def _tally(pool: Pool, post_id: int) -> tuple[int, int]:
     return (int(row["delivered"]), int(row["failed"])) if row else (0, 0)
 
 
-async def _stop_in_process(worker: asyncio.Task[None]) -> None:
-    """Stop the in-process worker; a cut-short run has requests in flight: cancel them."""
-    done, _ = await asyncio.wait([worker], timeout=3)
-    if not done:
-        current = asyncio.current_task()
-        for task in asyncio.all_tasks():
-            if task is not current:
-                task.cancel()
-        await asyncio.wait([worker], timeout=5)
-    if worker.done() and not worker.cancelled() and worker.exception():
-        raise worker.exception()  # type: ignore[misc]
-
-
 def print_profile(profiler: cProfile.Profile, title: str) -> None:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("tottime")
-    stats.print_stats(18)
+    stats.print_stats(22)
     print(f"\ncProfile of the in-process worker, {title} (by own time)")
     print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+
+
+# --- what one signature costs ------------------------------------------------------------------
+
+
+def measure_signing(pem: str, count: int = 500) -> float:
+    """Return the CPU seconds of one delivery's signature (sign_request, key already loaded)."""
+    body = b'{"type": "Announce"}'
+    digest = signatures.digest_header(body)
+    headers = {"Content-Type": fetch.ACTIVITY_JSON, "Digest": digest}
+    url = "https://peer.invalid/inbox"
+    signatures.sign_request("POST", url, headers, body, "k", pem)
+    t0 = time.process_time()
+    for _ in range(count):
+        signatures.sign_request("POST", url, headers, body, "k", pem)
+    return (time.process_time() - t0) / count
 
 
 # --- tables ------------------------------------------------------------------------------------
 
 
-def print_results(results: list[Result]) -> None:
+def print_results(results: list[Result], sign_seconds: float) -> None:
     print(f"\nFan-out of one post (aim: {AIM_INBOXES:,} inboxes in <= {AIM_SECONDS:.0f} s)")
     print("times are from create_post; 'recorded' = every outcome written to the database")
-    print("cpu ms = CPU of workers + PostgreSQL + peers per delivery (steadier than times on a")
-    print("shared machine); idle s = that CPU spread over the 2 cores, a floor for 'last s'")
+    print(f"cpu s = CPU seconds of the worker processes, PostgreSQL and the peers; on {CPUS}")
+    print("cores their sum / cores is a floor for 'last s'; sign s = signatures alone")
     header = (
-        f"{'variant':<36} {'inboxes':>7} {'done':>6} {'first s':>7} {'last s':>7}"
-        f" {'recorded':>8} {'deliv/s':>7} {'dup':>4} {'fail':>4} {'cpu ms':>6} {'idle s':>6}  aim"
+        f"{'variant':<34} {'inboxes':>7} {'done':>6} {'first s':>7} {'last s':>7}"
+        f" {'recorded':>8} {'deliv/s':>7} {'dup':>4} {'fail':>4} {'wrk cpu':>7} {'sign s':>6}"
+        f" {'pg cpu':>6} {'peer cpu':>8} {'floor s':>7} {'load':>5}  aim"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         done = f"{r.delivered}" + ("*" if r.timed_out else "")
-        cpu = sum(r.cpu.values()) / max(r.delivered, 1)
+        floor = sum(r.cpu.values()) / CPUS
         print(
-            f"{r.variant.name:<36} {r.size:>7,} {done:>6} {r.first:>7.2f} {r.last:>7.2f}"
+            f"{r.variant.name:<34} {r.size:>7,} {done:>6} {r.first:>7.2f} {r.last:>7.2f}"
             f" {r.recorded:>8.2f} {r.rate:>7.0f} {r.duplicates:>4} {r.failed:>4}"
-            f" {1000 * cpu:>6.2f} {cpu * r.size / 2:>6.1f}  {r.met}"
+            f" {r.cpu.get('worker', 0):>7.1f} {sign_seconds * r.posts:>6.1f}"
+            f" {r.cpu.get('postgres', 0):>6.1f} {r.cpu.get('peers', 0):>8.1f}"
+            f" {floor:>7.1f} {r.load:>5.2f}  {r.met}"
         )
     if any(r.timed_out for r in results):
         print("* cut short at the variant's deadline; deliv/s is over the deliveries made")
-    print("all four = key cache + batched outcomes + httpx-aiohttp + no pool reset")
-    if any(r.failed for r in results):
-        print("fail = dropped or waiting for a retry; as is, requests time out while key loading")
-        print("       blocks the event loop, and are retried after their peer got them")
     if any(r.unsigned for r in results):
         print("UNSIGNED deliveries seen: " + ", ".join(f"{r.unsigned}" for r in results))
 
 
-def print_breakdown(results: list[Result]) -> None:
-    print("\nWhere the time went: CPU seconds per process kind, and the in-process worker's parts")
-    print("(sign and key load are CPU; claim, POST and record are wall time per call, queueing")
-    print(" on the event loop and the pool included; a 2-process run times its first process)")
-    header = (
-        f"{'variant':<36} {'inboxes':>7} {'wrk cpu':>7} {'pg cpu':>6} {'peer cpu':>8}"
-        f" {'sign ms':>7} {'key ms':>6} {'claims':>6} {'claim ms':>8} {'POST ms':>7}"
-        f" {'rec ms':>6}"
-    )
-    print(header)
-    print("-" * len(header))
+def report(results: list[Result]) -> None:
+    """Record the shipped code's figures in `make bench`'s table."""
     for r in results:
-        t = r.timing
-        per = max(t.signs, 1)
-        print(
-            f"{r.variant.name:<36} {r.size:>7,} {r.cpu.get('worker', 0):>7.1f}"
-            f" {r.cpu.get('postgres', 0):>6.1f} {r.cpu.get('peers', 0):>8.1f}"
-            f" {1000 * t.sign / per:>7.2f} {1000 * t.key_load / per:>6.2f} {t.claims:>6}"
-            f" {1000 * t.claim_wall / max(t.claims, 1):>8.1f}"
-            f" {1000 * t.post_wall / max(t.posts, 1):>7.1f}"
-            f" {1000 * t.record_wall / max(t.records, 1):>6.1f}"
-        )
+        if r.variant != SHIPPED:
+            continue
+        figure = f"{r.last:.1f} s ({r.rate:.0f}/s), {r.duplicates} duplicates"
+        if r.timed_out:
+            figure += f", only {r.delivered:,} delivered"
+        aim = f"≤ {AIM_SECONDS:.0f} s" if r.size >= AIM_INBOXES else "—"
+        _common.report(f"fan-out, {r.size:,} inboxes, last delivery", figure, aim)
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -695,49 +475,47 @@ async def prepare(folder: Path, url: str, peers: _common.Peers, sizes: list[int]
     return Bench(__file__, folder, url, config, pool, peers, seeded, 0)
 
 
-def run(plan: dict[int, list[Variant]], profile: bool) -> int:
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {PEERS} peer processes")
+def run(plan: list[tuple[int, Variant]], profile: bool) -> int:
+    print(f"python {sys.version.split()[0]}, {CPUS} cores, {PEERS} peer processes")
     print(f"load average before the run: {os.getloadavg()[0]:.2f}")
-    if ALREADY_CACHED:
-        print("note: signatures._load_private_key is already cached; 'key cache' changes nothing")
-    sizes = sorted(plan)
+    sizes = sorted({size for size, _ in plan})
     with tempfile.TemporaryDirectory(prefix="entraide-fanout-") as tmp:
         folder = Path(tmp)
         with _common.embedded_postgres(folder) as (postgres, url):
             peers = _common.Peers(__file__, folder, HOSTS, PEERS, None)
             with _common.running(peers.start, lambda p: p.stop()):
 
-                async def main() -> list[Result]:
+                async def main() -> tuple[list[Result], float]:
                     bench = await prepare(folder, url, peers, sizes)
                     bench.postgres_pid = postgres.get_pid()
+                    async with bench.pool.acquire() as conn:
+                        pem = await conn.fetchval(
+                            "SELECT private_key_pem FROM actors WHERE kind = 'group' LIMIT 1"
+                        )
+                    sign_seconds = measure_signing(pem)
+                    print(f"one signature: {1000 * sign_seconds:.2f} ms of CPU")
                     results = []
                     try:
-                        for size in sizes:
-                            for variant in plan[size]:
-                                result = await run_once(bench, size, variant, profile)
-                                print(
-                                    f"  {size:>6,} {variant.name:<36} last {result.last:6.2f} s"
-                                    f" ({result.delivered} delivered)",
-                                    flush=True,
-                                )
-                                results.append(result)
+                        for size, variant in plan:
+                            result = await run_once(bench, size, variant)
+                            print(
+                                f"  {size:>6,} {variant.name:<34} last {result.last:6.2f} s"
+                                f" ({result.delivered} delivered, load {result.load:.2f})",
+                                flush=True,
+                            )
+                            results.append(result)
+                        if profile:
+                            await run_once(bench, sizes[-1], Variant("profile", processes=1), True)
                     finally:
                         await bench.pool.close()
-                    return results
+                    return results, sign_seconds
 
-                results = asyncio.run(main())
-    print_results(results)
-    print_breakdown(results)
+                results, sign_seconds = asyncio.run(main())
+    print_results(results, sign_seconds)
+    report(results)
+    print(f"load average after the run: {os.getloadavg()[0]:.2f}")
     bad = any(r.duplicates or r.unsigned for r in results)
     return 1 if bad else 0
-
-
-def select(plan: dict[int, list[Variant]], names: list[str] | None) -> dict[int, list[Variant]]:
-    if not names:
-        return plan
-    wanted = set(names)
-    chosen = {s: [v for v in vs if v.name in wanted] for s, vs in plan.items()}
-    return {s: vs for s, vs in chosen.items() if vs}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -745,14 +523,19 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--peer"]:
         return _common.peer_main(argv[1:])
     if argv[:1] == ["--worker"]:
-        return worker_main(*argv[1:5])
+        return worker_main(argv[1])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 inboxes, 4 variants")
+    parser.add_argument("--quick", action="store_true", help="1,000 inboxes only")
+    parser.add_argument("--variants", action="store_true", help="also run the variants")
     parser.add_argument("--only", action="append", help="a variant to run (repeatable)")
-    parser.add_argument("--profile", action="store_true", help="cProfile each run's worker")
+    parser.add_argument("--profile", action="store_true", help="cProfile one in-process worker")
     args = parser.parse_args(argv)
     _common.install_stop_signals()
-    plan = select(QUICK_PLAN if args.quick else FULL_PLAN, args.only)
+    sizes = SIZES[:1] if args.quick else SIZES
+    variants = [SHIPPED, *VARIANTS] if args.variants or args.only else [SHIPPED]
+    if args.only:
+        variants = [v for v in variants if v.name in set(args.only)]
+    plan = [(size, v) for size in sizes for v in variants]
     try:
         return run(plan, args.profile)
     except (KeyboardInterrupt, _common.Interrupted):
