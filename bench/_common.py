@@ -52,14 +52,18 @@ def install_stop_signals() -> None:
 @contextlib.contextmanager
 def running(start: Callable[[], T], stop: Callable[[T], object]) -> Iterator[T]:
     """Start something and stop it on the way out; Ctrl-C is held while it starts."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    # Held by a handler that notes the signal, not by blocking it: a child inherits the
+    # blocked signals of its parent, and children started meanwhile would ignore SIGTERM.
+    held: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _: held.append(signum)) for s in STOP_SIGNALS}
     try:
         thing = start()
-    except BaseException:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        raise
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
     try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        for signum in held[:1]:
+            signal.raise_signal(signum)  # now that there is something to stop
         yield thing
     finally:
         stop(thing)
