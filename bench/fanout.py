@@ -4,9 +4,9 @@ Starts a throwaway embedded PostgreSQL and two "peer" processes standing in for 
 (200 loopback hosts, 202 to every POST, counting duplicates); seeds a public group per size
 whose followers all have distinct shared inboxes; then creates one post with `create_post` and
 runs `entraide worker` as shipped (one process per CPU) until every follower's inbox has its
-Announce. `--variants` adds runs that change one thing (worker processes, hosts, and changes
-proposed for files the delivery path does not own), `--profile` a cProfile of one in-process
-worker. Run: `.venv/bin/python bench/fanout.py [--variants] [--profile] [--quick]`.
+Announce. `--variants` adds runs that change one thing (worker processes, hosts, or undo one of the
+changes that made fan-out faster), `--profile` a cProfile of one in-process worker.
+Run: `.venv/bin/python bench/fanout.py [--variants] [--profile] [--quick]`.
 """
 
 from __future__ import annotations
@@ -54,15 +54,15 @@ class Variant:
     name: str
     processes: int = CPUS  # `entraide worker --processes`
     hosts: int = HOSTS
-    # Changes tried by patching the worker processes (they run this script's --worker mode):
-    noreset: bool = False  # pools release connections without asyncpg's reset (server/db.py)
+    # Changes undone by patching the worker processes (they run this script's --worker mode):
     httpx_post: bool = False  # deliveries POSTed through httpx, as before
     flush_rows: int | None = None  # delivery.FLUSH_ROWS; 1 writes each success on its own
+    batch: int | None = None  # delivery.BATCH, deliveries in flight per process
     deadline: float = 60.0  # seconds before the run is cut short
 
     @property
     def patched(self) -> bool:
-        return self.noreset or self.httpx_post or self.flush_rows is not None
+        return self.httpx_post or self.flush_rows is not None or self.batch is not None
 
 
 SHIPPED = Variant(f"shipped ({CPUS} processes)")
@@ -71,7 +71,7 @@ VARIANTS: list[Variant] = [
     Variant(f"{CPUS + 1} processes", processes=CPUS + 1),
     Variant("successes written one by one", flush_rows=1),
     Variant("POST through httpx (before)", httpx_post=True),
-    Variant("no pool reset (server/db.py)", noreset=True),
+    Variant("BATCH 100", batch=100),
     Variant(f"{FEW_HOSTS} hosts (PER_HOST binds)", hosts=FEW_HOSTS),
 ]
 
@@ -81,7 +81,8 @@ VARIANTS: list[Variant] = [
 
 def install(variant: Variant) -> None:
     """Apply a variant's patches in this (worker) process."""
-    _common.patch_pool_reset(variant.noreset)
+    if variant.batch is not None:
+        delivery.BATCH = variant.batch
     if variant.flush_rows is not None:
         delivery.FLUSH_ROWS = variant.flush_rows
     if variant.httpx_post:
@@ -447,10 +448,13 @@ def print_results(results: list[Result], sign_seconds: float) -> None:
 
 
 def report(results: list[Result]) -> None:
-    """Record the shipped code's figures in `make bench`'s table."""
-    for r in results:
-        if r.variant != SHIPPED:
+    """Record the shipped code's figures in `make bench`'s table (the median run of each size)."""
+    for size in sorted({r.size for r in results}):
+        runs = sorted((r for r in results if r.size == size and r.variant == SHIPPED),
+                      key=lambda r: (r.timed_out, r.last))  # fmt: skip
+        if not runs:
             continue
+        r = runs[(len(runs) - 1) // 2]
         figure = f"{r.last:.1f} s ({r.rate:.0f}/s), {r.duplicates} duplicates"
         if r.timed_out:
             figure += f", only {r.delivered:,} delivered"
@@ -528,14 +532,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1,000 inboxes only")
     parser.add_argument("--variants", action="store_true", help="also run the variants")
     parser.add_argument("--only", action="append", help="a variant to run (repeatable)")
+    parser.add_argument("--large", action="store_true", help="10,000 inboxes only")
+    parser.add_argument("--repeat", type=int, default=1, help="run each variant this many times")
     parser.add_argument("--profile", action="store_true", help="cProfile one in-process worker")
     args = parser.parse_args(argv)
     _common.install_stop_signals()
-    sizes = SIZES[:1] if args.quick else SIZES
+    sizes = SIZES[:1] if args.quick else SIZES[1:] if args.large else SIZES
     variants = [SHIPPED, *VARIANTS] if args.variants or args.only else [SHIPPED]
     if args.only:
         variants = [v for v in variants if v.name in set(args.only)]
-    plan = [(size, v) for size in sizes for v in variants]
+    plan = [(size, v) for size in sizes for _ in range(args.repeat) for v in variants]
     try:
         return run(plan, args.profile)
     except (KeyboardInterrupt, _common.Interrupted):
