@@ -18,7 +18,7 @@ from server.errors import DomainError, NotFound
 from server.models import Actor, RemoteNote
 from server.services import actors, follows, inbound
 from server.services import inbox as inbox_service
-from server.worker import PermanentJobError
+from server.worker import PermanentJobError, mark_job_ended, running_job
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,13 @@ HANDLERS: dict[str, ActivityHandler] = {
 
 async def process_activity(fed: Federation, row_id: int) -> str:
     """Process one stored activity; return a short outcome (kept with the row)."""
-    activity = await inbox_service.get_activity(fed.db, row_id)
+    job = running_job()
+    if job is not None and job.payload.get("row_id") != row_id:
+        job = None
+    # The worker's claim brought the activity along (server/storage/jobs.py).
+    activity = job.payload.get("activity") if job is not None else None
+    if not isinstance(activity, dict):
+        activity = await inbox_service.get_activity(fed.db, row_id)
     if activity is None:
         raise PermanentJobError("activity row is gone")
     handler = HANDLERS.get(str(activity.get("type")))
@@ -259,5 +265,10 @@ async def process_activity(fed: Federation, row_id: int) -> str:
             if exc.retryable:
                 raise
             outcome = f"failed: {exc.message}"
-    await inbox_service.record_outcome(fed.db, row_id, outcome)
+    # The outcome and the end of the job in one write, when run by the worker.
+    await inbox_service.record_outcome(
+        fed.db, row_id, outcome, job_id=job.id if job is not None else None
+    )
+    if job is not None:
+        mark_job_ended()
     return outcome

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 
 from server.db import Pool, is_unreachable, retry_while_unreachable
@@ -33,6 +34,22 @@ class PermanentJobError(Exception):
     """The job can never succeed (a peer said 4xx, the object is gone): drop it."""
 
 
+# The job the current task runs, and whether its handler already deleted it: a handler may end
+# its job in the statement that records its result (one round trip fewer per job).
+_running: ContextVar[Job | None] = ContextVar("running_job", default=None)
+_ended: ContextVar[bool] = ContextVar("job_ended", default=False)
+
+
+def running_job() -> Job | None:
+    """Return the job being run by the current task, if any."""
+    return _running.get()
+
+
+def mark_job_ended() -> None:
+    """Tell the runner that the handler deleted its job itself (on success only)."""
+    _ended.set(True)
+
+
 def retry_delay(attempts: int) -> float:
     """Return the wait before the next attempt, growing with the number already made."""
     return float(attempts**4 + 15 + random.randint(0, 10 * attempts))
@@ -41,10 +58,15 @@ def retry_delay(attempts: int) -> float:
 async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
     """Run one claimed job and record its outcome; never raises (the lease is the fallback)."""
     handler = handlers.get(job.kind)
+    # Each job runs in a task of its own (gather), with its own copy of these.
+    _running.set(job)
+    _ended.set(False)
     try:
         if handler is None:
             raise PermanentJobError(f"no handler for job kind {job.kind!r}")
         await handler(job)
+        if _ended.get():
+            return
     except PermanentJobError as exc:
         log.info("job %s (%s) dropped: %s", job.id, job.kind, exc)
     except Exception as exc:

@@ -33,9 +33,10 @@ async def get_activity(db: Pool, row_id: int) -> dict[str, Any] | None:
         return await store.get_inbox_activity(conn, row_id)
 
 
-async def record_outcome(db: Pool, row_id: int, outcome: str) -> None:
+async def record_outcome(db: Pool, row_id: int, outcome: str, *, job_id: int | None = None) -> None:
+    """Record what processing an activity did; with `job_id`, its job ends in the same write."""
     async with db.acquire() as conn:
-        await store.update_inbox_outcome(conn, row_id, outcome)
+        await store.update_inbox_outcome(conn, row_id, outcome, job_id)
 
 
 async def was_undone(db: Pool, activity_id: str, actor_uri: str) -> bool:

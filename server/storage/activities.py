@@ -48,11 +48,19 @@ async def get_inbox_activity(conn: Connection, row_id: int) -> dict[str, Any] | 
     return json.loads(value) if value is not None else None
 
 
-async def update_inbox_outcome(conn: Connection, row_id: int, outcome: str) -> None:
+async def update_inbox_outcome(
+    conn: Connection, row_id: int, outcome: str, job_id: int | None = None
+) -> None:
+    """Record a processed activity's outcome; with its job's id, delete the job in the same
+    statement (one round trip, and the outcome is never recorded without the job ending)."""
     await conn.execute(
-        "UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1",
+        """
+        WITH done AS (DELETE FROM jobs WHERE id = $3)
+        UPDATE inbox_activities SET processed_at = now(), outcome = $2 WHERE id = $1
+        """,
         row_id,
         outcome[:500],
+        job_id,
     )
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 from server.db import Pool
 from server.models import Job
+from server.services import inbox
 from server.storage import jobs as store
 from server.worker import (
     LEASE_SECONDS,
     MAX_ATTEMPTS,
     PermanentJobError,
     claim,
+    mark_job_ended,
     retry_delay,
     run_job,
     run_worker,
@@ -199,3 +201,30 @@ def test_retry_delay_grows_with_attempts() -> None:
     assert all(d >= 15 for d in delays)
     assert all(a < b for a, b in itertools.pairwise(delays))
     assert sum(delays) < 5 * 24 * 3600
+
+
+async def test_inbox_job_is_claimed_with_its_activity_and_ended_with_its_outcome(
+    db: Pool,
+) -> None:
+    activity = {"id": "https://peer.example/likes/1", "type": "Like", "actor": "https://a"}
+    await inbox.accept_activity(
+        db, activity_id=activity["id"], type="Like", actor_uri="https://a", payload=activity
+    )
+    seen: list[object] = []
+
+    async def process(job: Job) -> None:
+        seen.append(job.payload["activity"])
+        # What federation/processing.py does: the outcome and the job's end in one write.
+        row_id = job.payload["row_id"]
+        assert isinstance(row_id, int)
+        await inbox.record_outcome(db, row_id, "liked", job_id=job.id)
+        assert await count_rows(db, "jobs") == 0  # ended by that write, not by the runner
+        mark_job_ended()
+
+    async def done() -> bool:
+        return await count_rows(db, "jobs") == 0
+
+    await run_until(db, {inbox.PROCESS_INBOX: process}, done)
+    assert seen == [activity]
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT outcome FROM inbox_activities") == "liked"
