@@ -253,11 +253,14 @@ async def process_activity(fed: Federation, row_id: int) -> str:
     if handler is None:
         outcome = "ignored: unknown type"
     else:
-        actor_uri = id_of(activity.get("actor"))
+        actor_uri = id_of(activity.get("actor")) or ""
+        known = key_owners(fed)
         try:
-            actor = await actors.find_remote_actor(fed.db, actor_uri or "")
+            actor = known.get_actor(actor_uri)
             if actor is None:
-                actor = await get_actor(fed, actor_uri or "")
+                actor = await actors.find_remote_actor(fed.db, actor_uri)
+                actor = actor or await get_actor(fed, actor_uri)
+                known.put_actor(actor)
             outcome = await handler(fed, activity, actor)
         except DomainError as exc:
             outcome = f"refused: {exc.message}"

@@ -34,7 +34,8 @@ KEY_OWNERS_MAX = 10_000
 
 
 class KeyOwners:
-    """The owners of the keys that signed recent POSTs, by key id, for KEY_OWNER_SECONDS.
+    """The owners of the keys that signed recent POSTs, by key id, for KEY_OWNER_SECONDS;
+    and the actors of recently processed activities, by their id (federation/processing.py).
 
     Most POSTs come from actors already known: reading the owner from PostgreSQL was a round
     trip per POST (bench/inbox.py). A signature that fails against a remembered key still makes
@@ -44,26 +45,44 @@ class KeyOwners:
     def __init__(self) -> None:
         # Insertion order is expiry order: every entry lives KEY_OWNER_SECONDS from its put.
         self._owners: dict[str, tuple[float, Actor]] = {}
+        # The same actors by their id, for the worker: each job's actor was a round trip too.
+        self._actors: dict[str, tuple[float, Actor]] = {}
 
     def get(self, key_id: str) -> Actor | None:
-        entry = self._owners.get(key_id)
-        if entry is None:
-            return None
-        if entry[0] < time.monotonic():
-            del self._owners[key_id]
-            return None
-        return entry[1]
+        return _get(self._owners, key_id)
 
     def put(self, key_id: str, actor: Actor) -> None:
-        self._owners.pop(key_id, None)
-        while len(self._owners) >= KEY_OWNERS_MAX:
-            del self._owners[next(iter(self._owners))]
-        self._owners[key_id] = (time.monotonic() + KEY_OWNER_SECONDS, actor)
+        _put(self._owners, key_id, actor)
+
+    def get_actor(self, uri: str) -> Actor | None:
+        return _get(self._actors, uri)
+
+    def put_actor(self, actor: Actor) -> None:
+        if actor.uri is not None:
+            _put(self._actors, actor.uri, actor)
 
     def forget(self, actor: Actor) -> None:
-        """Drop an actor's keys (it changed or was deleted); rare, so a scan will do."""
-        for key_id in [k for k, (_, known) in self._owners.items() if known.id == actor.id]:
-            del self._owners[key_id]
+        """Drop an actor and its keys (it changed or was deleted); rare, so a scan will do."""
+        for known in (self._owners, self._actors):
+            for key in [k for k, (_, a) in known.items() if a.id == actor.id]:
+                del known[key]
+
+
+def _get(known: dict[str, tuple[float, Actor]], key: str) -> Actor | None:
+    entry = known.get(key)
+    if entry is None:
+        return None
+    if entry[0] < time.monotonic():
+        del known[key]
+        return None
+    return entry[1]
+
+
+def _put(known: dict[str, tuple[float, Actor]], key: str, actor: Actor) -> None:
+    known.pop(key, None)
+    while len(known) >= KEY_OWNERS_MAX:
+        del known[next(iter(known))]
+    known[key] = (time.monotonic() + KEY_OWNER_SECONDS, actor)
 
 
 # One memory per database, shared by the inbox and the in-process worker (whose processing of

@@ -145,6 +145,9 @@ def test_key_owners_keep_the_newest_when_full(monkeypatch: pytest.MonkeyPatch) -
     for i in range(5):
         owners.put(f"k{i}", actor(i))
     assert [owners.get(f"k{i}") is not None for i in range(5)] == [False, False, True, True, True]
-    owners.forget(actor(3))
+    owners.put_actor(actor(3))
+    assert owners.get_actor(str(actor(3).uri)) == actor(3)
+    owners.forget(actor(3))  # an Update or Delete of the actor was processed
     assert owners.get("k3") is None
+    assert owners.get_actor(str(actor(3).uri)) is None
     assert owners.get("k4") == actor(4)
