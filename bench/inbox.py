@@ -10,7 +10,8 @@ job worker (server.worker.run_worker with federation.jobs.job_handlers) in child
 the Likes first, then the replies, each timed on its own.
 Rounds: 1 server process and 1 worker process, then 2 and 2, the shipped code as it is;
 --compare adds rounds with uvicorn's pure-Python parts (h11, asyncio's loop), what it runs
-when httptools and uvloop are not installed.
+when httptools and uvloop are not installed; --uvloop-workers runs the job workers on uvloop
+(`entraide worker` runs asyncio's loop).
 Run: `.venv/bin/python bench/inbox.py [--quick] [--compare] [--profile]`.
 """
 
@@ -308,7 +309,7 @@ def stop_servers(processes: list[Any]) -> None:
         _common.stop_child(process)
 
 
-def worker_main(url: str, base_url: str, data_dir: str) -> int:
+def worker_main(url: str, base_url: str, data_dir: str, loop: str) -> int:
     """Entry point of a worker child: the job worker with the federation handlers."""
     from federation.context import open_federation
     from federation.jobs import job_handlers
@@ -331,7 +332,12 @@ def worker_main(url: str, base_url: str, data_dir: str) -> int:
             await fed.close()
             await pool.close()
 
-    asyncio.run(main())
+    if loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main())
+    else:
+        asyncio.run(main())  # what `entraide worker` runs
     return 0
 
 
@@ -413,6 +419,7 @@ class Bench:
     scale: Scale
     logs: list[Path] = field(default_factory=list)
     profile: bool = False
+    worker_loop: str = "asyncio"
 
     def child_env(self) -> dict[str, str]:
         env = _common.child_env()
@@ -471,7 +478,7 @@ async def process_phase(bench: Bench, label: str, workers: int, type: str) -> Pr
     last_job = await pool.fetchval(LAST_JOB_ID)
     started = await pool.fetchval("SELECT now()")
     command = [sys.executable, __file__, "--worker", bench.url, bench.config.base_url]
-    command.append(str(bench.config.data_dir))
+    command += [str(bench.config.data_dir), bench.worker_loop]
     children: list[Any] = []
     try:
         for i in range(workers):
@@ -594,7 +601,7 @@ def print_processing(results: list[Processing]) -> None:
 # --- main --------------------------------------------------------------------------------------
 
 
-def run(scale: Scale, profile: bool) -> int:
+def run(scale: Scale, profile: bool, worker_loop: str = "asyncio") -> int:
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, {CONNECTIONS} connections")
@@ -624,6 +631,7 @@ def run(scale: Scale, profile: bool) -> int:
                             folder, url, config, pool, peers, listener, postgres.get_pid(), scale
                         )
                         bench.profile = profile
+                        bench.worker_loop = worker_loop
                         return await measure(bench, private_pem)
                     finally:
                         await pool.close()
@@ -714,12 +722,15 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--serve"]:
         return serve_main(int(argv[1]), *argv[2:7])
     if argv[:1] == ["--worker"]:
-        return worker_main(*argv[1:4])
+        return worker_main(*argv[1:5])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1,000 activities per round")
     parser.add_argument("--profile", action="store_true", help="cProfile the instance, workers")
     parser.add_argument(
         "--compare", action="store_true", help="add rounds with uvicorn on h11 and asyncio"
+    )
+    parser.add_argument(
+        "--uvloop-workers", action="store_true", help="run the job workers on uvloop"
     )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
@@ -727,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
         scale = Scale(scale.per_round, scale.deadline, scale.rounds + PURE_PYTHON)
     _common.install_stop_signals()
     try:
-        return run(scale, args.profile)
+        return run(scale, args.profile, "uvloop" if args.uvloop_workers else "asyncio")
     except (KeyboardInterrupt, _common.Interrupted):
         print("\ninterrupted: instance, workers, peers and PostgreSQL stopped", file=sys.stderr)
         return 130
