@@ -30,6 +30,7 @@ import _common
 import httpx
 
 from federation import delivery, fetch, signatures
+from federation.context import open_federation
 from federation.jobs import run_workers
 from server.config import Config
 from server.db import Pool, create_pool
@@ -327,7 +328,8 @@ async def run_once(bench: Bench, size: int, variant: Variant, profile: bool = Fa
         try:
             if profile:
                 worker_pool = await create_pool(bench.url)
-                in_process = asyncio.create_task(run_workers(worker_pool, bench.config, stop))
+                worker_fed = await open_federation(worker_pool, bench.config)
+                in_process = asyncio.create_task(run_workers(worker_fed, stop))
                 await wait_for_locks(pool, 1)
             else:
                 workers = start_workers(bench, variant, bench.runs)
@@ -362,6 +364,7 @@ async def run_once(bench: Bench, size: int, variant: Variant, profile: bool = Fa
             stop_workers(workers)
             if in_process is not None:
                 await asyncio.wait([in_process], timeout=20)
+                await worker_fed.close()
                 await worker_pool.close()
     result.delivered, result.posts = int(stats["distinct"]), int(stats["posts"])
     result.duplicates, result.unsigned = int(stats["duplicates"]), int(stats["unsigned"])

@@ -78,7 +78,8 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
         app.state.db = pool
         app.state.federation = await open_federation(pool, config)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_workers(pool, config, stop)) if with_worker else None
+        fed = app.state.federation
+        worker = asyncio.create_task(run_workers(fed, stop)) if with_worker else None
         try:
             yield
         finally:

@@ -144,6 +144,7 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:
+    from federation.context import open_federation
     from federation.jobs import run_workers
 
     if args.processes < 1:
@@ -161,7 +162,11 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
         else:
             children.extend(_start_worker_child() for _ in range(args.processes - 1))
         print("worker process started" if args.child else "worker started", flush=True)
-        await run_workers(pool, config, stop)
+        fed = await open_federation(pool, config)
+        try:
+            await run_workers(fed, stop)
+        finally:
+            await fed.close()
 
     try:
         # One more than the other commands: the worker's lease holds one (server/leases.py).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from federation.fetch import HttpClient, Signer
+from federation.known import KnownActors
 from federation.urls import Urls
 from server.config import Config
 from server.db import Pool
@@ -19,6 +20,9 @@ class Federation:
     urls: Urls
     http: HttpClient
     instance_actor: Actor
+    # Shared by the inbox and the in-process worker, whose processing of an Update or Delete
+    # of an actor forgets it here at once.
+    known: KnownActors = field(default_factory=KnownActors)
 
     def signer(self, actor: Actor) -> Signer:
         """Return the key that signs for a local actor."""

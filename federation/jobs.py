@@ -6,18 +6,16 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from federation import outgoing
-from federation.context import Federation, open_federation
+from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.processing import process_activity
-from server.config import Config
-from server.db import Pool
 from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
 from server.services.posts import FEDERATE_POST, SEND_LIKE
-from server.worker import Handler, run_worker
+from server.worker import JOB_ENDED, Handler, run_worker
 
 
 def job_handlers(fed: Federation) -> Mapping[str, Handler]:
@@ -29,8 +27,17 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
 
         return handler
 
-    async def process_inbox(job: Job) -> None:
-        await process_activity(fed, int(str(job.payload["row_id"])))
+    async def process_inbox(job: Job) -> str:
+        # The claim brought the activity along (server/storage/jobs.py); the write of its
+        # outcome ends the job.
+        activity = job.payload.get("activity")
+        await process_activity(
+            fed,
+            int(str(job.payload["row_id"])),
+            activity=activity if isinstance(activity, dict) else None,
+            job_id=job.id,
+        )
+        return JOB_ENDED
 
     return {
         FEDERATE_POST: bind(outgoing.federate_post),
@@ -51,9 +58,9 @@ def _waking(handlers: Mapping[str, Handler], worker: DeliveryWorker) -> dict[str
     """
 
     def waking(handler: Handler) -> Handler:
-        async def run(job: Job) -> None:
+        async def run(job: Job) -> object:
             try:
-                await handler(job)
+                return await handler(job)
             finally:
                 worker.wake()
 
@@ -62,17 +69,15 @@ def _waking(handlers: Mapping[str, Handler], worker: DeliveryWorker) -> dict[str
     return {kind: waking(handler) for kind, handler in handlers.items()}
 
 
-async def run_workers(db: Pool, config: Config, stop: asyncio.Event) -> None:
+async def run_workers(fed: Federation, stop: asyncio.Event) -> None:
     """Run the job worker and the delivery worker until `stop` is set."""
-    fed = await open_federation(db, config)
     # One lease per process: one connection holds the lock both claim under.
-    lease = WorkerLease(db)
+    lease = WorkerLease(fed.db)
     deliveries = DeliveryWorker(fed, lease)
     try:
         await asyncio.gather(
-            run_worker(db, _waking(job_handlers(fed), deliveries), stop, lease=lease),
+            run_worker(fed.db, _waking(job_handlers(fed), deliveries), stop, lease=lease),
             deliveries.run(stop),
         )
     finally:
         await lease.close()
-        await fed.close()

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
-from federation.remote_actors import get_actor, key_owners, parse_actor
+from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, RemoteNote
 from server.services import actors, follows, inbound
 from server.services import inbox as inbox_service
-from server.worker import PermanentJobError, mark_job_ended, running_job
+from server.worker import PermanentJobError
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "ignored"
     if id_of(obj) == actor.uri:
         await inbound.store_remote_actor(fed.db, parse_actor(obj))
-        key_owners(fed).forget(actor)  # its key may have changed
+        fed.known.forget(actor)  # its key may have changed
         return "actor refreshed"
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
@@ -206,7 +206,7 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "ignored"
     if uri == actor.uri:
         await inbound.receive_actor_delete(fed.db, actor)
-        key_owners(fed).forget(actor)
+        fed.known.forget(actor)
         return "actor deleted"
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
@@ -238,14 +238,19 @@ HANDLERS: dict[str, ActivityHandler] = {
 }
 
 
-async def process_activity(fed: Federation, row_id: int) -> str:
-    """Process one stored activity; return a short outcome (kept with the row)."""
-    job = running_job()
-    if job is not None and job.payload.get("row_id") != row_id:
-        job = None
-    # The worker's claim brought the activity along (server/storage/jobs.py).
-    activity = job.payload.get("activity") if job is not None else None
-    if not isinstance(activity, dict):
+async def process_activity(
+    fed: Federation,
+    row_id: int,
+    *,
+    activity: dict[str, Any] | None = None,
+    job_id: int | None = None,
+) -> str:
+    """Process one stored activity; return a short outcome (kept with the row).
+
+    `activity` is the row's payload when the caller has it; `job_id`, the job that ends with
+    the write of the outcome.
+    """
+    if activity is None:
         activity = await inbox_service.get_activity(fed.db, row_id)
     if activity is None:
         raise PermanentJobError("activity row is gone")
@@ -254,7 +259,7 @@ async def process_activity(fed: Federation, row_id: int) -> str:
         outcome = "ignored: unknown type"
     else:
         actor_uri = id_of(activity.get("actor")) or ""
-        known = key_owners(fed)
+        known = fed.known
         try:
             actor = known.get_actor(actor_uri)
             if actor is None:
@@ -268,10 +273,5 @@ async def process_activity(fed: Federation, row_id: int) -> str:
             if exc.retryable:
                 raise
             outcome = f"failed: {exc.message}"
-    # The outcome and the end of the job in one write, when run by the worker.
-    await inbox_service.record_outcome(
-        fed.db, row_id, outcome, job_id=job.id if job is not None else None
-    )
-    if job is not None:
-        mark_job_ended()
+    await inbox_service.record_outcome(fed.db, row_id, outcome, job_id=job_id)
     return outcome

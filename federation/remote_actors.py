@@ -1,11 +1,10 @@
 """Remote actors: read from their documents, found by WebFinger, cached in PostgreSQL.
 
-The owners of signing keys are also kept a minute in memory, for the inbox (KeyOwners).
+The owners of signing keys are also kept a minute in memory, for the inbox (federation/known.py).
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -13,7 +12,6 @@ from urllib.parse import quote, urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import fits_id, id_of, text_of, types_of
-from server.db import Pool
 from server.models import Actor, RemoteActorData
 from server.sanitize import sanitize_html
 from server.services import actors, inbound
@@ -26,79 +24,6 @@ ACTOR_TYPES = {
     "Application": "application",
 }
 REFRESH_AFTER = timedelta(days=1)
-# How long the inbox trusts a key owner it read without reading it again. An Update or Delete
-# of the actor processed in this process forgets it at once; one processed in another process
-# (a separate worker) is seen here within this time.
-KEY_OWNER_SECONDS = 60.0
-KEY_OWNERS_MAX = 10_000
-
-
-class KeyOwners:
-    """The owners of the keys that signed recent POSTs, by key id, for KEY_OWNER_SECONDS;
-    and the actors of recently processed activities, by their id (federation/processing.py).
-
-    Most POSTs come from actors already known: reading the owner from PostgreSQL was a round
-    trip per POST (bench/inbox.py). A signature that fails against a remembered key still makes
-    the inbox fetch the key again (rotation), which replaces the entry.
-    """
-
-    def __init__(self) -> None:
-        # Insertion order is expiry order: every entry lives KEY_OWNER_SECONDS from its put.
-        self._owners: dict[str, tuple[float, Actor]] = {}
-        # The same actors by their id, for the worker: each job's actor was a round trip too.
-        self._actors: dict[str, tuple[float, Actor]] = {}
-
-    def get(self, key_id: str) -> Actor | None:
-        return _get(self._owners, key_id)
-
-    def put(self, key_id: str, actor: Actor) -> None:
-        _put(self._owners, key_id, actor)
-
-    def get_actor(self, uri: str) -> Actor | None:
-        return _get(self._actors, uri)
-
-    def put_actor(self, actor: Actor) -> None:
-        if actor.uri is not None:
-            _put(self._actors, actor.uri, actor)
-
-    def forget(self, actor: Actor) -> None:
-        """Drop an actor and its keys (it changed or was deleted); rare, so a scan will do."""
-        for known in (self._owners, self._actors):
-            for key in [k for k, (_, a) in known.items() if a.id == actor.id]:
-                del known[key]
-
-
-def _get(known: dict[str, tuple[float, Actor]], key: str) -> Actor | None:
-    entry = known.get(key)
-    if entry is None:
-        return None
-    if entry[0] < time.monotonic():
-        del known[key]
-        return None
-    return entry[1]
-
-
-def _put(known: dict[str, tuple[float, Actor]], key: str, actor: Actor) -> None:
-    known.pop(key, None)
-    while len(known) >= KEY_OWNERS_MAX:
-        del known[next(iter(known))]
-    known[key] = (time.monotonic() + KEY_OWNER_SECONDS, actor)
-
-
-# One memory per database, shared by the inbox and the in-process worker (whose processing of
-# an Update or Delete forgets the actor); keyed by the pool as Federation is built per part.
-_key_owners: dict[Pool, KeyOwners] = {}
-
-
-def key_owners(fed: Federation) -> KeyOwners:
-    """Return the remembered key owners of this federation context's database."""
-    owners = _key_owners.get(fed.db)
-    if owners is None:
-        # Pools are few (one per process, one per test): drop the closed ones as they come.
-        for pool in [p for p in _key_owners if p.is_closing()]:
-            del _key_owners[pool]
-        owners = _key_owners[fed.db] = KeyOwners()
-    return owners
 
 
 def parse_actor(document: dict[str, Any]) -> RemoteActorData:
@@ -165,7 +90,7 @@ async def fetch_actor(fed: Federation, uri: str) -> Actor:
     if data.uri != uri:
         raise FetchError("Actor id differs from the URL fetched")
     actor = await inbound.store_remote_actor(fed.db, data)
-    key_owners(fed).forget(actor)  # its key may have changed
+    fed.known.forget(actor)  # its key may have changed
     return actor
 
 
@@ -184,7 +109,7 @@ async def get_actor(fed: Federation, uri: str, *, refresh: bool = False) -> Acto
 
 async def get_key_owner(fed: Federation, key_id: str, *, refresh: bool = False) -> Actor:
     """Return the actor owning a key id (`<actor>#main-key` or a separate key document)."""
-    owners = key_owners(fed)
+    owners = fed.known
     if not refresh:
         known = owners.get(key_id)
         if known is not None:

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from server.db import Pool, is_unreachable, retry_while_unreachable
@@ -21,7 +20,10 @@ from server.storage import jobs as store
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Job], Awaitable[None]]
+# A handler returns JOB_ENDED when it deleted its job itself, in the statement that recorded
+# its result (one round trip fewer per job); otherwise the runner deletes the job after it.
+JOB_ENDED = "job ended"
+Handler = Callable[[Job], Awaitable[object]]
 
 LEASE_SECONDS = 300
 # Like Mastodon's Sidekiq retries: (attempt^4 + 15 + jitter) seconds, 16 attempts ≈ 3.5 days.
@@ -34,22 +36,6 @@ class PermanentJobError(Exception):
     """The job can never succeed (a peer said 4xx, the object is gone): drop it."""
 
 
-# The job the current task runs, and whether its handler already deleted it: a handler may end
-# its job in the statement that records its result (one round trip fewer per job).
-_running: ContextVar[Job | None] = ContextVar("running_job", default=None)
-_ended: ContextVar[bool] = ContextVar("job_ended", default=False)
-
-
-def running_job() -> Job | None:
-    """Return the job being run by the current task, if any."""
-    return _running.get()
-
-
-def mark_job_ended() -> None:
-    """Tell the runner that the handler deleted its job itself (on success only)."""
-    _ended.set(True)
-
-
 def retry_delay(attempts: int) -> float:
     """Return the wait before the next attempt, growing with the number already made."""
     return float(attempts**4 + 15 + random.randint(0, 10 * attempts))
@@ -58,14 +44,10 @@ def retry_delay(attempts: int) -> float:
 async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
     """Run one claimed job and record its outcome; never raises (the lease is the fallback)."""
     handler = handlers.get(job.kind)
-    # Each job runs in a task of its own (gather), with its own copy of these.
-    _running.set(job)
-    _ended.set(False)
     try:
         if handler is None:
             raise PermanentJobError(f"no handler for job kind {job.kind!r}")
-        await handler(job)
-        if _ended.get():
+        if await handler(job) == JOB_ENDED:
             return
     except PermanentJobError as exc:
         log.info("job %s (%s) dropped: %s", job.id, job.kind, exc)

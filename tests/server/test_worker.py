@@ -12,11 +12,11 @@ from server.models import Job
 from server.services import inbox
 from server.storage import jobs as store
 from server.worker import (
+    JOB_ENDED,
     LEASE_SECONDS,
     MAX_ATTEMPTS,
     PermanentJobError,
     claim,
-    mark_job_ended,
     retry_delay,
     run_job,
     run_worker,
@@ -212,14 +212,14 @@ async def test_inbox_job_is_claimed_with_its_activity_and_ended_with_its_outcome
     )
     seen: list[object] = []
 
-    async def process(job: Job) -> None:
+    async def process(job: Job) -> str:
         seen.append(job.payload["activity"])
         # What federation/processing.py does: the outcome and the job's end in one write.
         row_id = job.payload["row_id"]
         assert isinstance(row_id, int)
         await inbox.record_outcome(db, row_id, "liked", job_id=job.id)
         assert await count_rows(db, "jobs") == 0  # ended by that write, not by the runner
-        mark_job_ended()
+        return JOB_ENDED
 
     async def done() -> bool:
         return await count_rows(db, "jobs") == 0

@@ -1,4 +1,4 @@
-"""The inbox's memory of key owners (federation/remote_actors.py KeyOwners): rotation and changes.
+"""The inbox's memory of key owners (federation/known.py): rotation and changes.
 
 One live instance and one fake peer; the instance remembers who owns a key for a minute, and
 must still follow a key that changed (fetched again on a failed signature) or an actor's Update.
@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from federation import remote_actors
-from federation.remote_actors import KeyOwners
+from federation import known
+from federation.known import KnownActors
 from server.models import Actor
 from tests.federation.instances import LiveInstance, live_instances
 from tests.federation.remote import (
@@ -130,18 +130,18 @@ def actor(actor_id: int) -> Actor:
 
 def test_key_owners_are_forgotten_after_a_minute(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [1000.0]
-    monkeypatch.setattr(remote_actors.time, "monotonic", lambda: now[0])
-    owners = KeyOwners()
+    monkeypatch.setattr(known.time, "monotonic", lambda: now[0])
+    owners = KnownActors()
     owners.put("k1", actor(1))
-    now[0] += remote_actors.KEY_OWNER_SECONDS - 1
+    now[0] += known.KEY_OWNER_SECONDS - 1
     assert owners.get("k1") == actor(1)
     now[0] += 2
     assert owners.get("k1") is None
 
 
 def test_key_owners_keep_the_newest_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote_actors, "KEY_OWNERS_MAX", 3)
-    owners = KeyOwners()
+    monkeypatch.setattr(known, "KEY_OWNERS_MAX", 3)
+    owners = KnownActors()
     for i in range(5):
         owners.put(f"k{i}", actor(i))
     assert [owners.get(f"k{i}") is not None for i in range(5)] == [False, False, True, True, True]
