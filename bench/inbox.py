@@ -10,8 +10,8 @@ job worker (server.worker.run_worker with federation.jobs.job_handlers) in child
 the Likes first, then the replies, each timed on its own.
 Rounds: 1 server process and 1 worker process, then 2 and 2, the shipped code as it is;
 --compare adds rounds with uvicorn's pure-Python parts (h11, asyncio's loop), what it runs
-when httptools and uvloop are not installed; --uvloop-workers runs the job workers on uvloop
-(`entraide worker` runs asyncio's loop).
+when httptools and uvloop are not installed; the job workers run on uvloop, as `entraide worker`
+does, unless --asyncio-workers.
 Run: `.venv/bin/python bench/inbox.py [--quick] [--compare] [--profile]`.
 """
 
@@ -335,9 +335,9 @@ def worker_main(url: str, base_url: str, data_dir: str, loop: str) -> int:
     if loop == "uvloop":
         import uvloop
 
-        uvloop.run(main())
+        uvloop.run(main())  # what `entraide worker` runs where uvloop is installed
     else:
-        asyncio.run(main())  # what `entraide worker` runs
+        asyncio.run(main())
     return 0
 
 
@@ -730,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
         "--compare", action="store_true", help="add rounds with uvicorn on h11 and asyncio"
     )
     parser.add_argument(
-        "--uvloop-workers", action="store_true", help="run the job workers on uvloop"
+        "--asyncio-workers", action="store_true", help="run the job workers on asyncio's loop"
     )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
@@ -738,7 +738,9 @@ def main(argv: list[str] | None = None) -> int:
         scale = Scale(scale.per_round, scale.deadline, scale.rounds + PURE_PYTHON)
     _common.install_stop_signals()
     try:
-        return run(scale, args.profile, "uvloop" if args.uvloop_workers else "asyncio")
+        uvloop = importlib.util.find_spec("uvloop") and not args.asyncio_workers
+        worker_loop = "uvloop" if uvloop else "asyncio"
+        return run(scale, args.profile, worker_loop)
     except (KeyboardInterrupt, _common.Interrupted):
         print("\ninterrupted: instance, workers, peers and PostgreSQL stopped", file=sys.stderr)
         return 130

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from entraide.logs import configure_logging
@@ -170,9 +170,23 @@ def _worker(config: Config, args: argparse.Namespace) -> None:
 
     try:
         # One more than the other commands: the worker's lease holds one (server/leases.py).
-        asyncio.run(_with_pool(config, work, max_size=5))
+        _run_on_fastest_loop(_with_pool(config, work, max_size=5))
     finally:
         _stop_worker_children(children)
+
+
+def _run_on_fastest_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop where it is installed (as uvicorn does for `serve`), else on asyncio.
+
+    bench/inbox.py: a worker on uvloop spends 0.38 ms of CPU per processed Like instead of 0.46,
+    0.99 ms per reply job instead of 1.24; deliveries, bound by RSA signing, do not change.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
 
 
 def _start_worker_child() -> subprocess.Popen[bytes]:
