@@ -344,48 +344,19 @@ def worker_main(url: str, base_url: str, data_dir: str, loop: str) -> int:
 # --- the load client ---------------------------------------------------------------------------
 
 
-class Connection:
-    """One keep-alive connection sending pre-built requests (httpx would cost more CPU than
-    the inbox does, and on two cores the client's CPU is taken from the server's)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def send(self, request: bytes) -> str:
-        if self.reader is None or self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        self.writer.write(request)
-        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        status_line, *lines = head.split("\r\n")
-        length = 0
-        for line in lines:
-            name, _, value = line.partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        await self.reader.readexactly(length)
-        return status_line.split(" ", 2)[1]
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 async def send_all(port: int, requests: list[bytes], connections: int, deadline: float) -> Load:
     """Send every request over `connections` connections; record statuses and latencies."""
     load = Load("")
     queue = iter(requests)
     stop_at = time.perf_counter() + deadline
 
-    async def loop(connection: Connection) -> None:
+    async def loop(connection: _common.KeepAliveConnection) -> None:
         for request in queue:
             if time.perf_counter() > stop_at:
                 return
             t0 = time.perf_counter()
             try:
-                status = await asyncio.wait_for(connection.send(request), timeout=30)
+                status = str(await asyncio.wait_for(connection.send(request), timeout=30))
             except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
                 connection.close()
                 status = type(exc).__name__
@@ -393,7 +364,7 @@ async def send_all(port: int, requests: list[bytes], connections: int, deadline:
             load.statuses[status] += 1
             load.sent += 1
 
-    pool = [Connection(port) for _ in range(connections)]
+    pool = [_common.KeepAliveConnection(port) for _ in range(connections)]
     t0 = time.perf_counter()
     try:
         await asyncio.gather(*(loop(c) for c in pool))

@@ -32,6 +32,7 @@ import asyncpg
 import httpx
 from _common import (
     Interrupted,
+    KeepAliveConnection,
     free_port,
     install_stop_signals,
     migrate_and_create_owner,
@@ -348,49 +349,6 @@ def serve(port: int, loop: str, http: str, access_log: bool) -> None:
 
 
 # --- the load ----------------------------------------------------------------------------------
-
-
-class KeepAliveConnection:
-    """One persistent HTTP/1.1 connection that GETs pages and keeps cookies, as a browser tab.
-
-    Hand-written because httpx spends more CPU per request (~5 ms with 32 connections) than the
-    app does, and on two cores the client's CPU is taken from the server's.
-    """
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def get(self, path: str) -> int:
-        """Send one GET, read the whole response, return its status."""
-        if self.reader is None or self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\n"
-        request += f"Cookie: {cookie}\r\n\r\n" if cookie else "\r\n"
-        self.writer.write(request.encode())
-        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        status_line, *lines = head.split("\r\n")
-        length = -1
-        for line in lines:
-            name, _, value = line.partition(":")
-            name = name.lower()
-            if name == "content-length":
-                length = int(value)
-            elif name == "set-cookie":
-                key, _, rest = value.strip().partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-        if length < 0:
-            raise ConnectionError(f"no content-length in the answer to {path}")
-        await self.reader.readexactly(length)
-        return int(status_line.split(" ", 2)[1])
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
 
 
 async def drive(

@@ -212,38 +212,6 @@ def sign_activities(port: int, activities: list[dict[str, Any]], private_pem: st
 # --- the load ----------------------------------------------------------------------------------
 
 
-class Connection:
-    """One keep-alive HTTP/1.1 connection sending prepared requests (httpx would cost more
-    CPU than the instance does, and on two cores the client's CPU is the server's)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def send(self, request: bytes) -> int:
-        """Send one request, read the whole answer, return its status."""
-        if self.reader is None or self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        self.writer.write(request)
-        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-        status_line, *lines = head.split("\r\n")
-        length = -1
-        for line in lines:
-            name, _, value = line.partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-        if length < 0:
-            raise ConnectionError("an answer without content-length")
-        await self.reader.readexactly(length)
-        return int(status_line.split(" ", 2)[1])
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
 @dataclass
 class Minute:
     """What happened in one minute of the load."""
@@ -299,7 +267,7 @@ class Load:
             next_at = max(next_at + interval, time.monotonic())
 
     async def exchange(
-        self, connection: Connection, request: bytes, expected: int, what: str
+        self, connection: _common.KeepAliveConnection, request: bytes, expected: int, what: str
     ) -> float | None:
         """Send a request; return its latency, or None (counted) when it failed."""
         t0 = time.perf_counter()
@@ -316,7 +284,7 @@ class Load:
 
     async def read_pages(self, post_ids: list[int]) -> None:
         """GET the group page, a post page and the home page in turn, on one connection."""
-        connection = Connection(self.port)
+        connection = _common.KeepAliveConnection(self.port)
         rng = random.Random()
         paths = [lambda: f"/groups/{GROUP_SLUG}", lambda: f"/posts/{rng.choice(post_ids)}"]
         paths.append(lambda: "/")
@@ -339,7 +307,7 @@ class Load:
 
     async def post_to_inbox(self) -> None:
         """POST the pre-signed activities, on one connection."""
-        connection = Connection(self.port)
+        connection = _common.KeepAliveConnection(self.port)
 
         async def step() -> None:
             if not self.signed:
