@@ -804,10 +804,10 @@ def main(argv: list[str] | None = None) -> int:
         return _common.peer_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=int, default=10, help="length of the load (10)")
-    parser.add_argument("--pages", type=float, default=20, help="page GETs per second (20)")
-    parser.add_argument("--inbox", type=float, default=10, help="inbox POSTs per second (10)")
+    parser.add_argument("--pages", type=float, default=60, help="page GETs per second (60)")
+    parser.add_argument("--inbox", type=float, default=60, help="inbox POSTs per second (60)")
     parser.add_argument(
-        "--post-every", type=float, default=5, help="seconds between local posts (5)"
+        "--post-every", type=float, default=2, help="seconds between local posts (2)"
     )
     args = parser.parse_args(argv)
     if args.minutes < 1 or min(args.pages, args.inbox, args.post_every) <= 0:
