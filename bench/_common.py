@@ -19,12 +19,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
 import psutil
 
+from federation import signatures
+from federation.jsondoc import AS_PUBLIC
 from server.config import Config, load_config
 from server.migrate import apply_migrations
 from server.models import Account
@@ -463,3 +466,63 @@ class KeepAliveConnection:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+
+
+# --- remote activities, as Mastodon sends them ----------------------------------------------------
+
+AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
+
+
+def like_activity(actor: str, object_uri: str, n: int) -> dict[str, Any]:
+    """A Like of a post, numbered `n` among the actor's."""
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{actor}/likes/{n}",
+        "type": "Like",
+        "actor": actor,
+        "object": object_uri,
+    }
+
+
+def reply_activity(
+    actor: str, group_uri: str, in_reply_to: str, n: int, content: str
+) -> dict[str, Any]:
+    """A reply in a group, as Mastodon sends it: Create of a Note, the group in `cc`."""
+    note = f"{actor}/notes/{n}"
+    published = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    to, cc = [AS_PUBLIC], [group_uri, f"{actor}/followers"]
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{note}/activity",
+        "type": "Create",
+        "actor": actor,
+        "published": published,
+        "to": to,
+        "cc": cc,
+        "object": {
+            "id": note,
+            "type": "Note",
+            "attributedTo": actor,
+            "inReplyTo": in_reply_to,
+            "published": published,
+            "content": content,
+            "to": to,
+            "cc": cc,
+        },
+    }
+
+
+def signed_inbox_request(port: int, activity: dict[str, Any], private_key_pem: str) -> bytes:
+    """Return the bytes of a POST /inbox to 127.0.0.1, signed as Mastodon signs (draft-cavage)."""
+    body = json.dumps(activity).encode()
+    headers = signatures.sign_request(
+        "POST",
+        f"http://127.0.0.1:{port}/inbox",
+        {"Content-Type": "application/activity+json"},
+        body,
+        f"{activity['actor']}#main-key",
+        private_key_pem,
+    )
+    head = "POST /inbox HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body

@@ -24,7 +24,6 @@ import cProfile
 import functools
 import importlib.util
 import io
-import json
 import os
 import pstats
 import random
@@ -37,14 +36,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import _common
 
 from federation import signatures
-from federation.jsondoc import AS_PUBLIC
 from server.config import Config
 from server.db import Pool, create_pool
 from server.keys import generate_key_pair
@@ -59,7 +56,6 @@ ACTOR_HOSTS = 4
 LOCAL_POSTS = 100
 CONNECTIONS = 64
 GROUP_SLUG = "inbox_bench"
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 # Jobs are deleted once done: the sequence tells how many were ever created.
 LAST_JOB_ID = """
     SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('jobs', 'id')::regclass), 0)
@@ -155,55 +151,13 @@ def actor_uri(peers: _common.Peers, i: int) -> str:
 
 
 def like(seeded: Seeded, actor: str, post_id: int, n: int) -> dict[str, Any]:
-    return {
-        "@context": AS_CONTEXT,
-        "id": f"{actor}/likes/{n}",
-        "type": "Like",
-        "actor": actor,
-        "object": f"{seeded.base_url}/posts/{post_id}",
-    }
+    return _common.like_activity(actor, f"{seeded.base_url}/posts/{post_id}", n)
 
 
 def reply(seeded: Seeded, actor: str, post_id: int, n: int) -> dict[str, Any]:
-    """A reply in the group, as Mastodon sends it: Create of a Note, addressed to the group."""
-    note = f"{actor}/notes/{n}"
-    published = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    to, cc = [AS_PUBLIC], [seeded.group_uri, f"{actor}/followers"]
-    return {
-        "@context": AS_CONTEXT,
-        "id": f"{note}/activity",
-        "type": "Create",
-        "actor": actor,
-        "published": published,
-        "to": to,
-        "cc": cc,
-        "object": {
-            "id": note,
-            "type": "Note",
-            "attributedTo": actor,
-            "inReplyTo": f"{seeded.base_url}/posts/{post_id}",
-            "published": published,
-            "content": f'<p>Réponse {n} : <a href="{actor}">@a</a> merci pour l\'info !</p>',
-            "to": to,
-            "cc": cc,
-        },
-    }
-
-
-def signed_request(port: int, activity: dict[str, Any], private_key_pem: str) -> bytes:
-    """Return the bytes of a POST /inbox signed as Mastodon signs it (draft-cavage)."""
-    body = json.dumps(activity).encode()
-    headers = signatures.sign_request(
-        "POST",
-        f"http://{HOST}:{port}/inbox",
-        {"Content-Type": "application/activity+json"},
-        body,
-        f"{activity['actor']}#main-key",
-        private_key_pem,
-    )
-    head = "POST /inbox HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    head += f"Content-Length: {len(body)}\r\n\r\n"
-    return head.encode() + body
+    content = f'<p>Réponse {n} : <a href="{actor}">@a</a> merci pour l\'info !</p>'
+    in_reply_to = f"{seeded.base_url}/posts/{post_id}"
+    return _common.reply_activity(actor, seeded.group_uri, in_reply_to, n, content)
 
 
 def plan_activities(
@@ -654,8 +608,10 @@ async def measure(bench: Bench, private_pem: str) -> tuple[list[Load], list[Proc
         plan_activities(seeded, bench.peers, bench.scale.per_round, rng, taken)
         for _ in bench.scale.rounds
     ]
-    first_requests = [signed_request(bench.port, a, private_pem) for a in first]
-    round_requests = [[signed_request(bench.port, a, private_pem) for a in r] for r in rounds]
+    first_requests = [_common.signed_inbox_request(bench.port, a, private_pem) for a in first]
+    round_requests = [
+        [_common.signed_inbox_request(bench.port, a, private_pem) for a in r] for r in rounds
+    ]
     print(
         f"seeded; signed {len(first_requests) + sum(map(len, round_requests)):,} activities"
         f" in {time.perf_counter() - t0:.1f} s"

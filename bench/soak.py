@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
-import json
 import multiprocessing
 import os
 import random
@@ -26,7 +25,6 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +32,6 @@ import _common
 import httpx
 import psutil
 
-from federation import signatures
-from federation.jsondoc import AS_PUBLIC
 from server.config import Config
 from server.db import Pool, create_pool
 from server.keys import generate_key_pair
@@ -49,7 +45,6 @@ HOSTS = 10  # remote servers: each group activity is one delivery per host (shar
 FOLLOWERS = 100  # remote followers of the group, spread over the hosts
 ACTORS = 50  # remote actors sending Likes and replies (fetched once, on first contact)
 SEEDED_POSTS = 200
-AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 AIM_P99_MS = 60.0
 # Memory: the first minute warms up (lazy imports, templates, prepared statements, PostgreSQL's
 # caches), so growth counts from the end of minute 2. A process fails when it grew by more than
@@ -149,41 +144,12 @@ def plan_activities(
         actor = f"http://{peers.host(n % ACTORS % HOSTS)}/users/a{n % ACTORS}"
         post = f"{base_url}/posts/{rng.choice(post_ids)}"
         if n % 2 == 0:
-            activities.append(
-                {
-                    "@context": AS_CONTEXT,
-                    "id": f"{actor}/likes/{n}",
-                    "type": "Like",
-                    "actor": actor,
-                    "object": post,
-                }
-            )
-            continue
-        # A reply in the group, as Mastodon sends it: the group relays it to its followers.
-        note = f"{actor}/notes/{n}"
-        published = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        to, cc = [AS_PUBLIC], [f"{base_url}/groups/{GROUP_SLUG}", f"{actor}/followers"]
-        activities.append(
-            {
-                "@context": AS_CONTEXT,
-                "id": f"{note}/activity",
-                "type": "Create",
-                "actor": actor,
-                "published": published,
-                "to": to,
-                "cc": cc,
-                "object": {
-                    "id": note,
-                    "type": "Note",
-                    "attributedTo": actor,
-                    "inReplyTo": post,
-                    "published": published,
-                    "content": f"<p>Réponse {n} : merci, je viens jeudi.</p>",
-                    "to": to,
-                    "cc": cc,
-                },
-            }
-        )
+            activities.append(_common.like_activity(actor, post, n))
+        else:
+            # A reply in the group, as Mastodon sends it: the group relays it to its followers.
+            group = f"{base_url}/groups/{GROUP_SLUG}"
+            content = f"<p>Réponse {n} : merci, je viens jeudi.</p>"
+            activities.append(_common.reply_activity(actor, group, post, n, content))
     return activities
 
 
@@ -193,20 +159,7 @@ def sign_activities(port: int, activities: list[dict[str, Any]], private_pem: st
     Runs in the signer process: RSA signing holds the GIL (~1 ms each), and in the load
     client's process it would delay the requests it times.
     """
-    requests = []
-    for activity in activities:
-        body = json.dumps(activity).encode()
-        headers = signatures.sign_request(
-            "POST",
-            f"http://{HOST}:{port}/inbox",
-            {"Content-Type": "application/activity+json"},
-            body,
-            f"{activity['actor']}#main-key",
-            private_pem,
-        )
-        head = "POST /inbox HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        requests.append((head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
-    return requests
+    return [_common.signed_inbox_request(port, a, private_pem) for a in activities]
 
 
 # --- the load ----------------------------------------------------------------------------------
