@@ -526,3 +526,35 @@ def signed_inbox_request(port: int, activity: dict[str, Any], private_key_pem: s
     head = "POST /inbox HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     head += f"Content-Length: {len(body)}\r\n\r\n"
     return head.encode() + body
+
+
+async def copy_remote_actors(
+    conn: Any,
+    count: int,
+    host_of: Callable[[int], str],
+    public_key_pem: str,
+    *,
+    own_shared_inboxes: bool,
+) -> None:
+    """COPY `count` remote persons f0.. into `actors`, actor i on `host_of(i)`, all with one key.
+
+    With `own_shared_inboxes` each has a shared inbox of its own (one delivery each), otherwise
+    the actors of a host share `http://<host>/inbox`, as on Mastodon.
+    """
+    records = []
+    for i in range(count):
+        host = host_of(i)
+        uri = f"http://{host}/users/f{i}"
+        shared = f"http://{host}/inbox/{i}" if own_shared_inboxes else f"http://{host}/inbox"
+        records.append(
+            ("person", f"f{i}", host, uri, f"f{i}", f"{uri}/inbox", shared,
+             f"{uri}#main-key", public_key_pem)
+        )  # fmt: skip
+    await conn.copy_records_to_table(
+        "actors",
+        records=records,
+        columns=[
+            "kind", "name", "domain", "uri", "display_name", "inbox", "shared_inbox",
+            "key_id", "public_key_pem",
+        ],
+    )  # fmt: skip

@@ -102,22 +102,9 @@ async def seed(pool: Pool, config: Config, peers: _common.Peers) -> Seeded:
             SEEDED_POSTS,
         )
         pem = await conn.fetchval("SELECT public_key_pem FROM actors WHERE id = $1", owner.id)
-        records = []
-        for i in range(FOLLOWERS):
-            host = peers.host(i % HOSTS)
-            uri = f"http://{host}/users/f{i}"
-            records.append(
-                ("person", f"f{i}", host, uri, f"f{i}", f"{uri}/inbox", f"http://{host}/inbox",
-                 f"{uri}#main-key", pem)
-            )  # fmt: skip
-        await conn.copy_records_to_table(
-            "actors",
-            records=records,
-            columns=[
-                "kind", "name", "domain", "uri", "display_name", "inbox", "shared_inbox",
-                "key_id", "public_key_pem",
-            ],
-        )  # fmt: skip
+        await _common.copy_remote_actors(
+            conn, FOLLOWERS, lambda i: peers.host(i % HOSTS), pem, own_shared_inboxes=False
+        )
         await conn.execute(
             """
             INSERT INTO follows (follower_id, target_id, uri, state)
