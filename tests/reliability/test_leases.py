@@ -7,7 +7,10 @@ PostgreSQL sees of a process killed with SIGKILL; tests/reliability/test_faults.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from server.config import Config
 from server.db import Pool, is_unreachable
@@ -51,89 +54,82 @@ async def claim_when_back(lease: WorkerLease, limit: int = 10) -> list[int]:
     raise AssertionError("the worker did not reconnect")
 
 
+@pytest.fixture
+async def leases(db: Pool) -> AsyncIterator[tuple[WorkerLease, WorkerLease]]:
+    """Two workers' leases on one pool, closed after the test."""
+    first, second = WorkerLease(db), WorkerLease(db)
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
 def config_for(db_url: str, tmp_path: Path) -> Config:
     return fault_config(db_url, "http://127.0.0.1:8000", tmp_path)
 
 
 async def test_a_living_workers_claims_are_left_alone(
-    db: Pool, pg_url: str, tmp_path: Path
+    db: Pool, pg_url: str, tmp_path: Path, leases: tuple[WorkerLease, WorkerLease]
 ) -> None:
+    first, second = leases
     await queue_deliveries(db, config_for(pg_url, tmp_path), 5)
-    first, second = WorkerLease(db), WorkerLease(db)
-    try:
-        mine = await deliveries.claim_deliveries(db, 10, lease=first)
-        assert len(mine) == 5
-        assert await deliveries.claim_deliveries(db, 10, lease=second) == []
-    finally:
-        await first.close()
-        await second.close()
+    mine = await deliveries.claim_deliveries(db, 10, lease=first)
+    assert len(mine) == 5
+    assert await deliveries.claim_deliveries(db, 10, lease=second) == []
 
 
 async def test_a_dead_workers_claims_are_taken_back_at_once(
-    db: Pool, pg_url: str, tmp_path: Path
+    db: Pool, pg_url: str, tmp_path: Path, leases: tuple[WorkerLease, WorkerLease]
 ) -> None:
+    first, second = leases
     await queue_deliveries(db, config_for(pg_url, tmp_path), 5)
-    first, second = WorkerLease(db), WorkerLease(db)
-    try:
-        mine = await deliveries.claim_deliveries(db, 10, lease=first)
-        await die(first)
-        theirs = await deliveries.claim_deliveries(db, 10, lease=second)
-        assert sorted(r["id"] for r in theirs) == sorted(r["id"] for r in mine)
-        assert {r["attempts"] for r in theirs} == {2}  # the dead worker's attempt counts
-        async with db.acquire() as conn:
-            keys = await conn.fetch("SELECT DISTINCT claimed_by FROM deliveries")
-        assert [k["claimed_by"] for k in keys] == [second.key]
-    finally:
-        await first.close()
-        await second.close()
+    mine = await deliveries.claim_deliveries(db, 10, lease=first)
+    await die(first)
+    theirs = await deliveries.claim_deliveries(db, 10, lease=second)
+    assert sorted(r["id"] for r in theirs) == sorted(r["id"] for r in mine)
+    assert {r["attempts"] for r in theirs} == {2}  # the dead worker's attempt counts
+    async with db.acquire() as conn:
+        keys = await conn.fetch("SELECT DISTINCT claimed_by FROM deliveries")
+    assert [k["claimed_by"] for k in keys] == [second.key]
 
 
-async def test_a_reconnected_worker_keeps_its_claims(db: Pool, pg_url: str, tmp_path: Path) -> None:
+async def test_a_reconnected_worker_keeps_its_claims(
+    db: Pool, pg_url: str, tmp_path: Path, leases: tuple[WorkerLease, WorkerLease]
+) -> None:
+    first, second = leases
     await queue_deliveries(db, config_for(pg_url, tmp_path), 5)
-    first, second = WorkerLease(db), WorkerLease(db)
-    try:
-        await deliveries.claim_deliveries(db, 3, lease=first)
-        key = first.key
-        await die(first)
-        # Back with the same key, it neither claims its own rows again nor lets them go.
-        assert len(await claim_when_back(first)) == 2
-        assert first.key == key
-        assert await deliveries.claim_deliveries(db, 10, lease=second) == []
-    finally:
-        await first.close()
-        await second.close()
+    await deliveries.claim_deliveries(db, 3, lease=first)
+    key = first.key
+    await die(first)
+    # Back with the same key, it neither claims its own rows again nor lets them go.
+    assert len(await claim_when_back(first)) == 2
+    assert first.key == key
+    assert await deliveries.claim_deliveries(db, 10, lease=second) == []
 
 
 async def test_a_retry_waits_its_backoff_even_when_its_worker_dies(
-    db: Pool, pg_url: str, tmp_path: Path
+    db: Pool, pg_url: str, tmp_path: Path, leases: tuple[WorkerLease, WorkerLease]
 ) -> None:
+    first, second = leases
     await queue_deliveries(db, config_for(pg_url, tmp_path), 1)
-    first, second = WorkerLease(db), WorkerLease(db)
-    try:
-        (row,) = await deliveries.claim_deliveries(db, 10, lease=first)
-        await deliveries.record_retry(
-            db, row["id"], row["host"], delay_seconds=60, error="HTTP 500"
-        )
-        await die(first)
-        assert await deliveries.claim_deliveries(db, 10, lease=second) == []
-    finally:
-        await first.close()
-        await second.close()
+    (row,) = await deliveries.claim_deliveries(db, 10, lease=first)
+    await deliveries.record_retry(db, row["id"], row["host"], delay_seconds=60, error="HTTP 500")
+    await die(first)
+    assert await deliveries.claim_deliveries(db, 10, lease=second) == []
 
 
-async def test_a_dead_workers_jobs_are_taken_back_at_once(db: Pool) -> None:
+async def test_a_dead_workers_jobs_are_taken_back_at_once(
+    db: Pool, leases: tuple[WorkerLease, WorkerLease]
+) -> None:
+    first, second = leases
     async with db.acquire() as conn:
         job_id = await job_store.insert_job(conn, "work", {})
-    first, second = WorkerLease(db), WorkerLease(db)
-    try:
-        assert [j.id for j in await claim(db, 10, lease=first)] == [job_id]
-        assert await claim(db, 10, lease=second) == []
-        await die(first)
-        (again,) = await claim(db, 10, lease=second)
-        assert (again.id, again.attempts) == (job_id, 2)
-    finally:
-        await first.close()
-        await second.close()
+    assert [j.id for j in await claim(db, 10, lease=first)] == [job_id]
+    assert await claim(db, 10, lease=second) == []
+    await die(first)
+    (again,) = await claim(db, 10, lease=second)
+    assert (again.id, again.attempts) == (job_id, 2)
 
 
 async def test_a_lease_gives_back_a_connection_that_died_under_it(db: Pool) -> None:
