@@ -39,6 +39,8 @@ from _common import (
     process_tree_cpu,
     report,
     running,
+    start_child,
+    stop_child,
 )
 
 from server.config import Config, load_config
@@ -294,22 +296,8 @@ def start_server(
     command += ["--loop", loop, "--http", http]
     if not access_log:
         command.append("--no-access-log")
-    with log.open("wb") as out:
-        # A session of its own: Ctrl-C reaches this script only, which stops the server in order.
-        return subprocess.Popen(
-            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
+    process: subprocess.Popen[bytes] = start_child(command, log, env)
+    return process
 
 
 async def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -613,7 +601,7 @@ def run(scale: Scale, access_log: bool) -> int:
                 f" in {time.perf_counter() - t0:.1f} s"
             )
             log = folder / "server.log"
-            with running(lambda: start_server(env, port, log, access_log), stop_server) as server:
+            with running(lambda: start_server(env, port, log, access_log), stop_child) as server:
                 asyncio.run(wait_until_ready(f"http://{HOST}:{port}", server, log))
                 pids = (server.pid, postgres.get_pid())
                 results = asyncio.run(measure(port, seeded, scale, pids, log))
