@@ -84,3 +84,20 @@ class WorkerLease:
         """Give the lock up: the worker is stopping and has recorded what it did."""
         async with self._turn:
             await self._release()
+
+
+@contextlib.asynccontextmanager
+async def claiming(
+    db: Pool, lease: WorkerLease | None
+) -> AsyncIterator[tuple[Connection, int | None]]:
+    """Yield a connection in a transaction to claim rows on, and the key to stamp them with.
+
+    With a lease, its own connection and key (its lock held); without, a pool connection and
+    no key (the rows are then only leased for a time).
+    """
+    if lease is None:
+        async with db.acquire() as conn, conn.transaction():
+            yield conn, None
+    else:
+        async with lease.connection() as conn, conn.transaction():
+            yield conn, lease.key

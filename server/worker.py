@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from server.db import Pool, is_unreachable, retry_while_unreachable
-from server.leases import WorkerLease
+from server.leases import WorkerLease, claiming
 from server.models import Job
 from server.storage import jobs as store
 
@@ -77,12 +77,9 @@ async def _record(db: Pool, job: Job, write: Callable[..., Awaitable[None]], **k
 
 async def claim(db: Pool, limit: int, *, lease: WorkerLease | None = None) -> list[Job]:
     """Claim due jobs; with a lease, on its connection, stamped with its key."""
-    if lease is None:
-        async with db.acquire() as conn, conn.transaction():
-            return await store.claim_jobs(conn, limit=limit, lease_seconds=LEASE_SECONDS)
-    async with lease.connection() as conn, conn.transaction():
+    async with claiming(db, lease) as (conn, key):
         return await store.claim_jobs(
-            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=lease.key
+            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=key
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.db import Pool
-from server.leases import WorkerLease
+from server.leases import WorkerLease, claiming
 from server.storage import activities as store
 
 LEASE_SECONDS = 120
@@ -17,12 +17,9 @@ async def claim_deliveries(
     db: Pool, limit: int, *, lease: WorkerLease | None = None
 ) -> list[dict[str, Any]]:
     """Claim due deliveries; with a lease, on its connection, stamped with its key."""
-    if lease is None:
-        async with db.acquire() as conn, conn.transaction():
-            return await store.claim_deliveries(conn, limit=limit, lease_seconds=LEASE_SECONDS)
-    async with lease.connection() as conn, conn.transaction():
+    async with claiming(db, lease) as (conn, key):
         return await store.claim_deliveries(
-            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=lease.key
+            conn, limit=limit, lease_seconds=LEASE_SECONDS, worker_key=key
         )
 
 
