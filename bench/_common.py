@@ -24,6 +24,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
 
+import httpx
 import psutil
 
 from federation import signatures
@@ -558,3 +559,21 @@ async def copy_remote_actors(
             "key_id", "public_key_pem",
         ],
     )  # fmt: skip
+
+
+async def wait_for_web(base_url: str, process: Any, log: Path, seconds: float = 60) -> None:
+    """Wait until the served app answers GET / with 200; fail with the end of its log."""
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
+            try:
+                if (await client.get("/")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(
+        f"the server did not answer within {seconds:.0f} s:\n{log.read_text()[-3000:]}"
+    )

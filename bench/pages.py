@@ -41,6 +41,7 @@ from _common import (
     running,
     start_child,
     stop_child,
+    wait_for_web,
 )
 
 from server.config import Config, load_config
@@ -298,21 +299,6 @@ def start_server(
         command.append("--no-access-log")
     process: subprocess.Popen[bytes] = start_child(command, log, env)
     return process
-
-
-async def wait_until_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
-            try:
-                if (await client.get("/")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the server did not answer within 60 s:\n{log.read_text()[-3000:]}")
 
 
 def serve(port: int, loop: str, http: str, access_log: bool) -> None:
@@ -602,7 +588,7 @@ def run(scale: Scale, access_log: bool) -> int:
             )
             log = folder / "server.log"
             with running(lambda: start_server(env, port, log, access_log), stop_child) as server:
-                asyncio.run(wait_until_ready(f"http://{HOST}:{port}", server, log))
+                asyncio.run(wait_for_web(f"http://{HOST}:{port}", server, log))
                 pids = (server.pid, postgres.get_pid())
                 results = asyncio.run(measure(port, seeded, scale, pids, log))
             print_errors(results, log)

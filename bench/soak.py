@@ -551,21 +551,6 @@ def start_web(env: dict[str, str], port: int, log: Path) -> Any:
     return _common.start_child([*command, "--port", str(port)], log, env)
 
 
-async def wait_for_web(base_url: str, process: Any, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(base_url=base_url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                break
-            try:
-                if (await client.get("/")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"the web process did not answer:\n{log.read_text(errors='replace')}")
-
-
 # --- the verdict -------------------------------------------------------------------------------
 
 
@@ -720,7 +705,7 @@ def run(minutes: int, rates: Rates) -> int:
                         1, mp_context=multiprocessing.get_context("spawn")
                     ) as signer,
                 ):
-                    asyncio.run(wait_for_web(base_url, web, logs["web"]))
+                    asyncio.run(_common.wait_for_web(base_url, web, logs["web"]))
                     _common.wait_for_line(logs["worker"], "worker started", worker)
                     processes = Processes(web, worker, postgres.get_pid(), peers, logs)
                     print(
