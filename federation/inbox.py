@@ -46,8 +46,28 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
+def _without_default_port(authority: str, scheme: str) -> str:
+    default_port = {"https": ":443", "http": ":80"}.get(scheme, "")
+    return authority.removesuffix(default_port) if default_port else authority
+
+
+def is_addressed_here(fed: Federation, request: Request) -> bool:
+    """Tell whether a request names this instance's own host, as its signature must cover."""
+    own = urlsplit(fed.urls.base)
+    arrived = request.headers.get("host", "").strip().lower()
+    # Behind a TLS proxy the request arrives over http: the public scheme decides the port.
+    return _without_default_port(arrived, own.scheme) == _without_default_port(
+        own.netloc.lower(), own.scheme
+    )
+
+
 async def receive(fed: Federation, request: Request) -> InboxReply:
     """Check and store one incoming activity; return the answer for the peer."""
+    # A signature covers the Host it was made for: one made for another server, replayed here
+    # within the Date window, must not pass (Mastodon's Rails refuses unknown hosts the same
+    # way). RFC 9421's @authority and @target-uri are built from this same Host header.
+    if not is_addressed_here(fed, request):
+        return InboxReply(421, "This request was addressed to another host")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
         return InboxReply(415, "Content-Type must be application/activity+json")

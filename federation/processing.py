@@ -180,9 +180,13 @@ async def _announced_change(fed: Federation, change: dict[str, Any]) -> str:
         author = await get_actor(fed, author_uri)
         post_id = await inbound.receive_note_delete(fed.db, author, uri)
         return f"deleted post {post_id}"
+    if "Update" not in types_of(change):
+        # Anyone can announce a Delete: while the origin serves the post, it stands unchanged.
+        return "ignored: the origin still serves the post"
     author = await get_actor(fed, author_uri)
-    post_id = await inbound.receive_note_update(fed.db, author, await _note_from(fed, document))
-    return f"updated post {post_id}"
+    note = await _note_from(fed, document)
+    post_id, changed = await inbound.receive_note_update(fed.db, author, note)
+    return f"updated post {post_id}" if changed else f"unchanged post {post_id}"
 
 
 async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
@@ -195,8 +199,10 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor refreshed"
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
-        post_id = await inbound.receive_note_update(fed.db, actor, note, str(activity["id"]))
-        return f"updated post {post_id}"
+        post_id, changed = await inbound.receive_note_update(
+            fed.db, actor, note, str(activity["id"])
+        )
+        return f"updated post {post_id}" if changed else f"unchanged post {post_id}"
     return "ignored"
 
 

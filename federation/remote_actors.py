@@ -13,6 +13,7 @@ from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import fits_id, id_of, text_of, types_of
 from server.models import Actor, RemoteActorData
+from server.names import clean_handle
 from server.sanitize import sanitize_html
 from server.services import actors, inbound
 
@@ -35,7 +36,8 @@ def parse_actor(document: dict[str, Any]) -> RemoteActorData:
     # The inbox is indexed with each delivery's id: it must fit an index entry as ids do.
     inbox = id_of(document.get("inbox"))
     name = document.get("preferredUsername")
-    if not isinstance(inbox, str) or not isinstance(name, str) or not name:
+    name = clean_handle(name) if isinstance(name, str) else None
+    if not isinstance(inbox, str) or not name:
         raise FetchError("Actor has no inbox or no preferredUsername")
     key = document.get("publicKey")
     keys = key if isinstance(key, list) else [key]

@@ -11,6 +11,7 @@ from server.db import Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from server.keys import generate_key_pair
 from server.models import Account
+from server.names import clean_display_name
 from server.passwords import hash_password, verify_password
 from server.sanitize import render_text
 from server.storage import accounts as store
@@ -173,7 +174,7 @@ async def update_profile(
     timezone: str,
 ) -> Account:
     """Change one's display name, bio, language and time zone."""
-    display_name = display_name.strip()
+    display_name = clean_display_name(display_name)
     errors = v.collect(
         display_name=v.check_text(display_name, max_length=v.MAX_DISPLAY_NAME),
         summary=v.check_text(summary, max_length=v.MAX_SUMMARY),

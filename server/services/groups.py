@@ -10,6 +10,7 @@ from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.keys import generate_key_pair
 from server.models import Account, Group, Member
+from server.names import clean_display_name
 from server.sanitize import render_text
 from server.storage import accounts as account_store
 from server.storage import groups as store
@@ -44,7 +45,7 @@ async def create_group(
 ) -> Group:
     """Create a group whose first owner is `owner`."""
     slug = slug.strip().lower()
-    name = name.strip()
+    name = clean_display_name(name)
     slug_error = v.check_name(slug)
     if slug_error:
         raise Invalid({"slug": slug_error})
@@ -84,7 +85,7 @@ async def update_group(
     followers_can_post: bool = True,
 ) -> Group:
     """Change a group's settings (moderators and owners)."""
-    name = name.strip()
+    name = clean_display_name(name)
     async with db.acquire() as conn:
         await _require_moderator(conn, group, actor)
     _check_settings(name, description, visibility, join_policy)

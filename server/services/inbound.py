@@ -6,10 +6,13 @@ group's Announce when a local group relays something (FEP-1b12).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from server import validation as v
 from server.db import Connection, Pool
 from server.errors import Forbidden, NotFound
 from server.models import Actor, RemoteActorData, RemoteNote
+from server.names import clean_display_name, clean_handle
 from server.sanitize import sanitize_html
 from server.services.posts import FEDERATE_POST
 from server.storage import actors as actor_store
@@ -22,7 +25,9 @@ MAX_REMOTE_HTML = 100_000
 
 
 async def store_remote_actor(db: Pool, data: RemoteActorData) -> Actor:
-    """Insert or refresh a remote actor; return it."""
+    """Insert or refresh a remote actor, its names cleaned of reordering characters; return it."""
+    handle = clean_handle(data.name) or "?"
+    data = replace(data, name=handle, display_name=clean_display_name(data.display_name) or handle)
     async with db.acquire() as conn:
         actor_id = await actor_store.upsert_remote_actor(conn, data)
         actor = await actor_store.get_actor(conn, actor_id)
@@ -108,18 +113,23 @@ async def _own_post(conn: Connection, actor: Actor, uri: str) -> int:
 
 async def receive_note_update(
     db: Pool, actor: Actor, note: RemoteNote, activity_id: str | None = None
-) -> int:
-    """Apply the author's edit of a remote post; the group relays it."""
+) -> tuple[int, bool]:
+    """Apply the author's edit of a remote post, the group relaying it; say if it changed.
+
+    An Update (or a refetch) that brings the text already kept is no edit: the post is not
+    marked edited and nothing is relayed.
+    """
     async with db.acquire() as conn, conn.transaction():
         post_id = await _own_post(conn, actor, note.uri)
-        await post_store.update_remote_post(
+        changed = await post_store.update_remote_post(
             conn,
             post_id,
             content_html=sanitize_html(note.content_html[:MAX_REMOTE_HTML]),
             content_warning=note.content_warning.strip()[: v.MAX_CONTENT_WARNING],
         )
-        await _relay_if_in_group(conn, post_id, "announce_update", activity_id, "Update")
-    return post_id
+        if changed:
+            await _relay_if_in_group(conn, post_id, "announce_update", activity_id, "Update")
+    return post_id, changed
 
 
 async def receive_note_delete(

@@ -189,16 +189,19 @@ async def is_deleted(conn: Connection, post_id: int) -> bool | None:
 
 async def update_remote_post(
     conn: Connection, post_id: int, *, content_html: str, content_warning: str
-) -> None:
-    await conn.execute(
+) -> bool:
+    """Store a remote post's new text; False when it is the text already kept (no edit)."""
+    status: str = await conn.execute(
         """
         UPDATE posts SET content_html = $2, content_warning = $3, updated_at = now()
         WHERE id = $1 AND deleted_at IS NULL
+          AND (content_html IS DISTINCT FROM $2 OR content_warning IS DISTINCT FROM $3)
         """,
         post_id,
         content_html,
         content_warning,
     )
+    return status != "UPDATE 0"
 
 
 async def list_feed(conn: Connection, follower_id: int, *, limit: int = 40) -> list[Post]:

@@ -39,6 +39,7 @@ from tests.federation.remote import (
     FakePeer,
     LocalGroup,
     fake_peers,
+    person_document,
     seed_group,
     snapshot,
     wait_processed,
@@ -253,14 +254,17 @@ def test_activity_signed_by_another_actor_is_refused(world: World) -> None:
     refused_at_the_door(world, response, 401, before, "owner is not the activity's actor")
 
 
+def unserved_actor(world: World, name: str) -> FakeActor:
+    """An actor holding Mallory's key, whose document the peer does not serve (404)."""
+    uri = f"{world.peer.base}/users/{name}"
+    return FakeActor(
+        uri, f"{uri}#main-key", world.mallory.private_key_pem, world.mallory.public_key_pem
+    )
+
+
 def test_unknown_key_id_is_refused(world: World) -> None:
     before = world.snapshot()
-    ghost = FakeActor(
-        f"{world.peer.base}/users/ghost",
-        f"{world.peer.base}/users/ghost#main-key",
-        world.mallory.private_key_pem,
-        world.mallory.public_key_pem,
-    )
+    ghost = unserved_actor(world, "ghost")
     response = world.send(ghost, new_activity(ghost, "Follow", world.group.uri))
     refused_at_the_door(world, response, 401, before, "Peer answered 404")
     assert world.peer.hits("/users/ghost") >= 1  # it was looked up, and is 404 at its origin
@@ -287,6 +291,26 @@ def test_signature_that_leaves_out_the_digest_is_refused(world: World) -> None:
     headers["Digest"] = digest_header(swapped)
     response = world.post_raw(swapped, headers)
     refused_at_the_door(world, response, 401, before, "must cover digest")
+
+
+@pytest.mark.parametrize("host", ["evil.example", "{netloc}.evil.example", "{hostname}:1"])
+def test_signature_made_for_another_host_is_refused(world: World, host: str) -> None:
+    before = world.snapshot()
+    parts = urlsplit(world.inbox)
+    host = host.format(netloc=parts.netloc, hostname=parts.hostname)
+    # Alice's valid signature, made for a request to another server, replayed here.
+    activity = new_activity(world.alice, "Like", world.group.post_url)
+    response = world.send(world.alice, activity, headers={"Host": host})
+    refused_at_the_door(world, response, 421, before, "addressed to another host")
+
+
+def test_request_for_another_host_is_refused_before_its_key_is_fetched(world: World) -> None:
+    before = world.snapshot()
+    stranger = unserved_actor(world, "stranger")
+    activity = new_activity(stranger, "Follow", world.group.uri)
+    response = world.send(stranger, activity, headers={"Host": "evil.example"})
+    refused_at_the_door(world, response, 421, before, "addressed to another host")
+    assert world.peer.hits("/users/stranger") == 0
 
 
 @pytest.mark.parametrize("offset", [timedelta(hours=-2), timedelta(hours=2)], ids=["old", "future"])
@@ -599,6 +623,45 @@ def test_update_of_another_actor_is_ignored(world: World) -> None:
     refused_in_processing(world, world.mallory, new_activity(world.mallory, "Update", profile))
 
 
+def alice_replies_and_serves(world: World, content: str) -> dict[str, Any]:
+    """Have Alice answer the group's post, her server serving the reply; return the reply."""
+    reply = note(world.alice, content, inReplyTo=world.group.post_url, cc=[world.group.uri])
+    create = new_activity(world.alice, "Create", reply, to=[PUBLIC], cc=[world.group.uri])
+    world.peer.serve_json(urlsplit(reply["id"]).path, reply)
+    assert world.send(world.alice, create).status_code == 202
+    assert wait_processed(world.instance.database_url, create["id"]).startswith("stored post")
+    return reply
+
+
+def test_announce_of_someone_elses_delete_of_a_served_post_changes_nothing(world: World) -> None:
+    reply = alice_replies_and_serves(world, "<p>I can bring the soup.</p>")
+    # Mallory relays a Delete in Alice's name; Alice's server still serves the reply.
+    delete = new_activity(world.alice, "Delete", reply["id"])
+    announce = new_activity(world.mallory, "Announce", delete, to=[PUBLIC])
+    outcome = refused_in_processing(world, world.mallory, announce)
+    assert outcome == "ignored: the origin still serves the post"
+    rows = world.instance.sql(
+        "SELECT updated_at, deleted_at FROM posts WHERE uri = $1", reply["id"]
+    )
+    assert rows == [{"updated_at": None, "deleted_at": None}]
+
+
+@pytest.mark.parametrize("sender", ["alice", "mallory"])
+def test_update_that_brings_the_same_text_is_no_edit(world: World, sender: str) -> None:
+    reply = alice_replies_and_serves(world, "<p>See you at eight.</p>")
+    update = new_activity(world.alice, "Update", dict(reply))
+    actor = world.alice
+    if sender == "mallory":  # a stranger relays it: the post is fetched again, unchanged
+        actor, update = world.mallory, new_activity(world.mallory, "Announce", update)
+    before = world.snapshot()
+    assert world.send(actor, update).status_code == 202
+    outcome = wait_processed(world.instance.database_url, update["id"])
+    assert outcome.startswith("unchanged post"), outcome
+    assert_only_inbox_row_added(before, world.snapshot(), update["id"])
+    rows = world.instance.sql("SELECT updated_at FROM posts WHERE uri = $1", reply["id"])
+    assert rows == [{"updated_at": None}]
+
+
 def test_announce_of_an_object_its_origin_does_not_serve_stores_nothing(world: World) -> None:
     missing = f"{world.peer.base}/users/mallory/statuses/never-written"
     activity = new_activity(world.mallory, "Announce", missing, to=[PUBLIC])
@@ -693,3 +756,28 @@ def test_reply_with_scripts_is_stored_sanitized(world: World) -> None:
     assert "hello" in stored and "https://example.org/" in stored
     assert rows[0]["group_id"] == world.group.id
     assert rows[0]["in_reply_to_id"] == world.group.post_id
+
+
+# --- names that would reorder the page ------------------------------------------------------
+
+
+def test_names_with_direction_overrides_are_stored_clean_and_shown_isolated(world: World) -> None:
+    # U+202E reverses what follows; U+2066 opens an isolate; U+200B hides in the handle.
+    spoof = "\u202emallory\u2066 \u200badmin\u2069"
+    document = person_document(f"{world.peer.base}/users/spoofer", "spoofer", "")
+    document["preferredUsername"] = "spoo\u200bfer\u202e"
+    document["name"] = spoof
+    spoofer = world.peer.add_actor("/users/spoofer", "spoofer", document=document)
+    reply = note(spoofer, "<p>\u202eredaolnwod</p>", inReplyTo=world.group.post_url)
+    reply["cc"] = [world.group.uri]
+    create = new_activity(spoofer, "Create", reply, to=[PUBLIC], cc=[world.group.uri])
+    assert world.send(spoofer, create).status_code == 202
+    assert wait_processed(world.instance.database_url, create["id"]).startswith("stored post")
+    rows = world.instance.sql("SELECT name, display_name FROM actors WHERE uri = $1", spoofer.uri)
+    assert rows == [{"name": "spoofer", "display_name": "mallory admin"}]
+    post_id = world.instance.sql("SELECT id FROM posts WHERE uri = $1", reply["id"])[0]["id"]
+    page = world.client.get(f"{world.instance.base_url}/posts/{post_id}").text
+    assert "<bdi>mallory admin</bdi>" in page
+    assert f"<bdi>@spoofer@{urlsplit(world.peer.base).netloc}</bdi>" in page
+    # A post body keeps what its author wrote, isolated from the page around it.
+    assert '<div class="content" dir="auto"><p>\u202eredaolnwod</p></div>' in page

@@ -72,3 +72,40 @@ def test_rfc9421_signature_by_another_key_is_refused_and_nothing_stored(
     assert _post(f"{instance.base_url}/inbox", like, actor, key=other_private) == 401
     stored = instance.sql("SELECT 1 FROM inbox_activities WHERE activity_id = $1", like["id"])
     assert stored == []
+
+
+@pytest.mark.parametrize(
+    "components",
+    [
+        ["@method", "@target-uri", "content-digest"],
+        ["@method", "@authority", "@path", "content-digest"],
+    ],
+    ids=["target-uri", "authority"],
+)
+def test_rfc9421_signature_for_another_authority_is_refused_and_nothing_stored(
+    world: tuple[LiveInstance, FakePeer, FakeActor], components: list[str]
+) -> None:
+    instance, _peer, actor = world
+    like = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{actor.uri}#likes/elsewhere-{components[1][1:]}",
+        "type": "Like",
+        "actor": actor.uri,
+        "object": f"{instance.base_url}/posts/1",
+    }
+    body = json.dumps(like).encode()
+    # A valid signature whose @target-uri and @authority name another server, replayed here.
+    headers = sign_request_rfc9421(
+        "POST",
+        "http://evil.example/inbox",
+        {"Content-Type": "application/activity+json", "Host": "evil.example"},
+        body,
+        actor.key_id,
+        actor.private_key_pem,
+        components=components,
+    )
+    response = httpx.post(f"{instance.base_url}/inbox", content=body, headers=headers, timeout=10)
+    assert response.status_code == 421
+    assert "another host" in response.json()["error"]
+    stored = instance.sql("SELECT 1 FROM inbox_activities WHERE activity_id = $1", like["id"])
+    assert stored == []
