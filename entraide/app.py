@@ -21,7 +21,7 @@ from server.config import Config
 from server.db import create_pool, database_url
 from web.errors import EXCEPTION_HANDLERS
 from web.routes import web_routes
-from web.security import BodyLimit
+from web.security import BodyLimit, ForwardedScheme
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,10 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(BodyLimit)],
+        middleware=[
+            Middleware(ForwardedScheme, trusted=config.trusted_proxies),
+            Middleware(BodyLimit),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

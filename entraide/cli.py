@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 from entraide.logs import configure_logging
 from server import migrate
-from server.config import SETTINGS, Config, ConfigError, load_config
+from server.config import SETTINGS, Config, ConfigError, load_config, read_env_file
 from server.db import Pool, create_pool, database_url
 from server.errors import DomainError, Invalid
 from server.services import accounts, groups
@@ -34,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Entraide: a federated home for mutual-support groups.",
         epilog=_settings_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        type=Path,
+        help="read settings from this file (NAME=value lines, # comments, as systemd's"
+        " EnvironmentFile=): e.g. /etc/entraide/entraide.env; they replace the environment's",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -90,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     print(f"entraide: error: {message}", file=sys.stderr)
     raise SystemExit(code)
 
@@ -122,8 +130,14 @@ async def _migrate(pool: Pool) -> None:
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != password:
+    if not sys.stdin.isatty():
+        fail("no terminal to ask the password on: give it on standard input with --password-stdin")
+    try:
+        password = getpass.getpass("Password: ")
+        again = getpass.getpass("Password again: ")
+    except EOFError:
+        fail("no password given: give it on standard input with --password-stdin")
+    if again != password:
         fail("the two passwords differ")
     return password
 
@@ -289,6 +303,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the command line."""
     args = _parser().parse_args(argv)
     try:
+        if args.env_file is not None:
+            # Into os.environ: worker processes started by this one read the same settings.
+            os.environ.update(read_env_file(args.env_file))
         config = load_config()
     except ConfigError as exc:
         fail(str(exc), code=2)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+import socket
+import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -95,6 +98,79 @@ async def check_queue(db: Pool) -> list[Check]:
     ]
 
 
+async def check_workers(db: Pool) -> list[Check]:
+    """Check that a worker holds a live lease: without one, nothing is delivered."""
+    count = await queue.count_live_workers(db)
+    return [
+        Check(
+            "workers",
+            count > 0,
+            f"{count} worker(s) holding a live lease"
+            if count
+            else "no worker is running: jobs and deliveries wait",
+            "Start `entraide worker` (systemd: `systemctl start entraide-worker`), or "
+            "`entraide serve` without --no-worker; if it stops, its log says why.",
+        )
+    ]
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Yield an exception and everything that caused it, exception groups included."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        stack.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+
+
+def unreachable_reason(exc: httpx.HTTPError, url: str) -> tuple[str, str]:
+    """Return why `url` could not be reached, and what to do, from httpx's exception."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"certificate not trusted ({cause.verify_message or cause.reason})",
+                "The proxy's certificate is self-signed, expired or for another name: let "
+                "Caddy or certbot get one from a public authority (see docs/deploy.md).",
+            )
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return (
+                f"the name {parts.hostname} does not resolve ({cause.strerror})",
+                f"Add a DNS A/AAAA record for {parts.hostname} pointing at this server, "
+                "or wait for it to propagate.",
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                f"connection refused on port {port}",
+                "Nothing listens there: start the proxy (Caddy, nginx) and open the port "
+                "in the firewall.",
+            )
+        if isinstance(cause, ssl.SSLError):
+            return (
+                f"TLS failed ({cause.reason or cause})",
+                "Check the proxy's TLS configuration and certificate.",
+            )
+    if isinstance(exc, httpx.TimeoutException):
+        return (
+            "no answer within 10 s",
+            "A firewall may drop the packets, or the proxy's upstream is down.",
+        )
+    return (
+        f"{type(exc).__name__}: {exc}"[:200],
+        "Check DNS for the domain, the proxy, its certificate, and that "
+        "`entraide serve` runs behind it.",
+    )
+
+
 async def check_public_url(config: Config, public_key_pem: str | None) -> list[Check]:
     """Fetch our own NodeInfo and instance actor through the public URL, as peers will."""
     url = f"{config.base_url}/nodeinfo/2.0"
@@ -116,15 +192,8 @@ async def check_public_url(config: Config, public_key_pem: str | None) -> list[C
                 f"{config.base_url}/actor", headers={"Accept": "application/activity+json"}
             )
     except httpx.HTTPError as exc:
-        checks.append(
-            Check(
-                "public URL answers",
-                False,
-                f"{url}: {type(exc).__name__}",
-                "Check DNS for the domain, the proxy, its certificate, and that "
-                "`entraide serve` runs behind it.",
-            )
-        )
+        reason, advice = unreachable_reason(exc, url)
+        checks.append(Check("public URL answers", False, f"{url}: {reason}", advice))
         return checks
     software = ""
     if response.status_code == 200:
@@ -191,6 +260,7 @@ async def run_checks(db: Pool | None, config: Config, database_error: str | None
     if db is not None and migrated:
         # The queue and the instance actor live in tables an old schema may lack.
         checks += await check_queue(db)
+        checks += await check_workers(db)
         key = (await actors.ensure_instance_actor(db)).public_key_pem
     checks += await check_public_url(config, key)
     return checks

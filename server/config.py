@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from server.proxies import DEFAULT_TRUSTED_PROXIES, Network, parse_trusted_proxies
 
 REGISTRATION_MODES = ("open", "approval", "closed")
 LANGUAGES = ("en", "fr")
@@ -63,6 +66,12 @@ SETTINGS: tuple[Setting, ...] = (
         "never on a public instance.",
     ),
     Setting(
+        "ENTRAIDE_TRUSTED_PROXIES",
+        DEFAULT_TRUSTED_PROXIES,
+        "Addresses or CIDRs of the reverse proxies in front of the instance, comma-separated: "
+        "only their X-Forwarded-For and X-Forwarded-Proto headers are believed.",
+    ),
+    Setting(
         "ENTRAIDE_LOG_FORMAT",
         "text",
         "Log lines as plain text or as one JSON object per line (json) for log collectors.",
@@ -85,6 +94,7 @@ class Config:
     language: str
     allow_private_addresses: bool = False
     log_format: str = "text"
+    trusted_proxies: tuple[Network, ...] = parse_trusted_proxies(DEFAULT_TRUSTED_PROXIES)
 
     @property
     def host(self) -> str:
@@ -158,6 +168,34 @@ def _load_secret(env: Mapping[str, str], data_dir: Path) -> str:
     return value
 
 
+_ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Read an environment file as systemd's EnvironmentFile= does, for the lines we ship.
+
+    `NAME=value` lines; blank lines and lines starting with # or ; are skipped; a value in
+    matching single or double quotes loses them. Raise ConfigError naming the file and line.
+    """
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"--env-file {path}: {exc.strerror or exc}") from None
+    values: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        match = _ENV_LINE.match(stripped)
+        if match is None:
+            raise ConfigError(f"--env-file {path} line {number}: expected NAME=value")
+        name, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read and validate the settings; raise ConfigError naming the first bad one."""
     env = os.environ if env is None else env
@@ -183,6 +221,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     log_format = env.get("ENTRAIDE_LOG_FORMAT", "text")
     if log_format not in ("text", "json"):
         raise ConfigError("ENTRAIDE_LOG_FORMAT must be text or json")
+    try:
+        trusted_proxies = parse_trusted_proxies(
+            env.get("ENTRAIDE_TRUSTED_PROXIES", DEFAULT_TRUSTED_PROXIES)
+        )
+    except ValueError as exc:
+        raise ConfigError(f"ENTRAIDE_TRUSTED_PROXIES: {exc}") from None
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -193,4 +237,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         language=language,
         allow_private_addresses=allow_private == "true",
         log_format=log_format,
+        trusted_proxies=trusted_proxies,
     )

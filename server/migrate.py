@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import migrations
 from server.db import Connection
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# Beside the code in a checkout, in site-packages once installed: a package either way.
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # A constant key so two processes migrating at once wait for each other.
 _LOCK_KEY = 7_335_021

@@ -1,11 +1,11 @@
-"""Cookies, CSRF tokens and request limits for the human side of the app."""
+"""Cookies, CSRF tokens, request limits and the client behind the proxy, for the human side."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -14,9 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.proxies import Network, forwarded_client, forwarded_scheme
+
 SESSION_COOKIE = "entraide_session"
 CSRF_COOKIE = "entraide_csrf"
 CSRF_FIELD = "csrf_token"
+# Proof that this browser once logged in to an account: it spares its owner the account's lock.
+DEVICE_COOKIE = "entraide_device"
 MAX_FORM_FIELDS = 50
 MAX_BODY = 3 * 1024 * 1024  # a 2 MB avatar and its form around it
 
@@ -63,6 +67,11 @@ def set_cookies(request: Request, response: Response) -> None:
         response.set_cookie(
             CSRF_COOKIE, seed, httponly=True, samesite="lax", secure=secure, max_age=31536000
         )
+    device: str | None = getattr(request.state, "set_device", None)
+    if device:
+        response.set_cookie(
+            DEVICE_COOKIE, device, httponly=True, samesite="lax", secure=secure, max_age=31536000
+        )
     session: str | None = getattr(request.state, "set_session", None)
     if session is not None:
         if session:
@@ -76,6 +85,27 @@ def set_cookies(request: Request, response: Response) -> None:
             )
         else:
             response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=secure)
+
+
+def _device_mac(request: Request, username: str, nonce: str) -> str:
+    secret = request.app.state.config.secret_key.encode()
+    message = f"device\0{username.strip().lower()}\0{nonce}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def remember_device(request: Request, username: str) -> None:
+    """Give this browser, on the response, a token proving it logged in to `username`.
+
+    OWASP's "device cookies": failures from strangers lock an account, not its owner's browser.
+    """
+    nonce = secrets.token_urlsafe(16)
+    request.state.set_device = f"{nonce}.{_device_mac(request, username, nonce)}"
+
+
+def is_known_device(request: Request, username: str) -> bool:
+    """Tell whether this browser holds a token of an earlier login to `username`."""
+    nonce, _, mac = request.cookies.get(DEVICE_COOKIE, "").partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(request, username, nonce))
 
 
 FormHandler = Callable[[Request, FormData], Awaitable[Response]]
@@ -145,8 +175,37 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": b"Body too large."})
 
 
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str:
+    """Join every line of a header into one comma-separated list (RFC 9110 §5.3)."""
+    return ",".join(v.decode("latin-1") for k, v in headers if k == name)
+
+
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """Return the client's address: the TCP peer, or what a trusted proxy says it forwards."""
+    peer = request.client.host if request.client else None
+    trusted = request.app.state.config.trusted_proxies
+    return forwarded_client(trusted, peer, _header(request.scope["headers"], b"x-forwarded-for"))
+
+
+class ForwardedScheme:
+    """Take the scheme from a trusted proxy's X-Forwarded-Proto, so that URLs the app builds
+    (the trailing-slash redirect among them) say https:// behind a TLS proxy.
+
+    Only the scheme: the client stays the TCP peer, so that code can still tell a trusted
+    proxy (server/proxies.py `is_trusted_proxy`) from a client.
+    """
+
+    def __init__(self, app: ASGIApp, trusted: Sequence[Network]) -> None:
+        self.app = app
+        self.trusted = trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("client"):
+            proto = _header(scope["headers"], b"x-forwarded-proto")
+            if proto:
+                scheme = forwarded_scheme(self.trusted, scope["client"][0], proto, scope["scheme"])
+                scope = {**scope, "scheme": scheme}
+        await self.app(scope, receive, send)
 
 
 def safe_next(value: Any) -> str:

@@ -18,7 +18,10 @@ from server.storage import accounts as store
 from server.storage import jobs as job_store
 from server.storage import sessions as session_store
 
-# Failed logins tolerated within the window, per account and per address.
+# Failed logins tolerated within the window, per account and per client address. A browser that
+# once logged in to the account (a "device cookie", as OWASP describes) escapes the account's
+# limit: strangers guessing a password from many addresses lock the account for themselves and
+# for new browsers, never for its owner's known ones. Every client stays under its address's limit.
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
@@ -74,15 +77,22 @@ async def register_account(
     return account
 
 
-async def authenticate(db: Pool, *, username: str, password: str, address: str) -> Account:
-    """Return the account if the password is right; count and limit failures."""
+async def authenticate(
+    db: Pool, *, username: str, password: str, address: str, known_device: bool = False
+) -> Account:
+    """Return the account if the password is right; count and limit failures.
+
+    `known_device`: the browser proved an earlier login to this account, so the account's
+    limit does not apply to it (its address's limit does).
+    """
     username = username.strip().lower()[:64]
     since = datetime.now(UTC) - LOGIN_WINDOW
     async with db.acquire() as conn:
         by_name, by_address = await session_store.count_recent_login_attempts(
             conn, username=username, address=address, since=since
         )
-        if by_name >= MAX_FAILURES_PER_ACCOUNT or by_address >= MAX_FAILURES_PER_ADDRESS:
+        locked = by_name >= MAX_FAILURES_PER_ACCOUNT and not known_device
+        if locked or by_address >= MAX_FAILURES_PER_ADDRESS:
             raise RateLimited("Too many failed attempts. Try again in 15 minutes.")
         account = await store.find_account_by_username(conn, username)
         stored = await store.get_password_hash(conn, account.id) if account else None

@@ -10,6 +10,7 @@ from server.db import Pool
 from server.errors import Forbidden
 from server.models import Account
 from server.storage import queue as store
+from server.storage import workers as worker_store
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,12 @@ class QueueState:
 
 def _age(now: datetime, moment: datetime | None) -> timedelta | None:
     return now - moment if moment is not None else None
+
+
+async def count_live_workers(db: Pool) -> int:
+    """Return how many workers hold a live lease (server/leases.py): zero means nothing runs."""
+    async with db.acquire() as conn:
+        return await worker_store.count_live_workers(conn)
 
 
 async def get_queue_state(db: Pool) -> QueueState:

@@ -23,6 +23,20 @@ async def try_lock_worker_key(conn: Connection, key: int) -> bool:
     return taken
 
 
+async def count_live_workers(conn: Connection) -> int:
+    """Return how many workers hold their lock on this database: each one is alive."""
+    # pg_locks lists two-part advisory keys as classid (first part), objid (second), objsubid 2.
+    count: int = await conn.fetchval(
+        """
+        SELECT count(*) FROM pg_locks
+        WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = $1
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """,
+        WORKER_LOCK_SPACE,
+    )
+    return count
+
+
 async def release_claims_of_dead_workers(
     conn: Connection, table: Literal["jobs", "deliveries"], worker_key: int | None
 ) -> None:

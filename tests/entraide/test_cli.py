@@ -172,3 +172,47 @@ def test_embedded_postgresql_survives_kill_9_and_is_shared_with_a_worker(tmp_pat
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+
+
+def operator_env_file(tmp_path: Path, database_url: str) -> Path:
+    """Return the shipped example environment file, edited as docs/deploy.md asks."""
+    text = (ROOT / "deploy" / "entraide.env.example").read_text()
+    text = text.replace("#DATABASE_URL=postgresql://entraide:CHANGE-ME@127.0.0.1/entraide",
+                        f"DATABASE_URL={database_url}")  # fmt: skip
+    text = text.replace("ENTRAIDE_DATA_DIR=/var/lib/entraide", f"ENTRAIDE_DATA_DIR={tmp_path}")
+    assert f"DATABASE_URL={database_url}" in text and str(tmp_path) in text
+    path = tmp_path / "entraide.env"
+    path.write_text(text)
+    return path
+
+
+def test_env_file_option_reads_the_shipped_example_comments_and_all(
+    pg_url: str, tmp_path: Path
+) -> None:
+    path = operator_env_file(tmp_path, pg_url)
+    result = run({}, "--env-file", str(path), "migrate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "database is up to date"
+    created = run({}, "--env-file", str(path), "user", "create", "alice", "--email",
+                  "a@example.org", "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    # The file's ENTRAIDE_URL, not the default.
+    assert "@alice@entraide.example" in created.stdout
+
+    missing = run({}, "--env-file", str(tmp_path / "nope.env"), "migrate")
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1 and "nope.env" in missing.stderr
+
+
+def test_user_create_without_a_terminal_says_to_use_password_stdin(
+    pg_url: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": pg_url, "ENTRAIDE_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "entraide", "user", "create", "alice", "--email", "a@example.org"],
+        env={**os.environ, **env}, cwd=ROOT, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--password-stdin" in result.stderr and "Traceback" not in result.stderr

@@ -186,6 +186,29 @@ async def test_authenticate_limits_failures_per_account(db: Pool, config: Config
         await authenticate(db, username="ALICE", password=PASSWORD, address="203.0.113.9")
 
 
+async def test_owner_known_device_gets_in_while_strangers_lock_the_account(
+    db: Pool, config: Config
+) -> None:
+    await make_account(db, config, "alice")
+    for i in range(MAX_FAILURES_PER_ACCOUNT):
+        with pytest.raises(Invalid):
+            await authenticate(db, username="alice", password="wrong", address=f"198.51.100.{i}")
+    with pytest.raises(RateLimited):
+        await authenticate(db, username="alice", password=PASSWORD, address="203.0.113.9")
+    # A browser that logged in before is not held by the strangers' failures...
+    assert await authenticate(
+        db, username="alice", password=PASSWORD, address="203.0.113.9", known_device=True
+    )
+    # ...but stays under its own address's limit.
+    async with db.acquire() as conn:
+        for _ in range(MAX_FAILURES_PER_ADDRESS):
+            await session_store.insert_login_attempt(conn, "alice", "203.0.113.10")
+    with pytest.raises(RateLimited):
+        await authenticate(
+            db, username="alice", password=PASSWORD, address="203.0.113.10", known_device=True
+        )
+
+
 async def test_authenticate_limits_failures_per_address(db: Pool, config: Config) -> None:
     await make_account(db, config, "alice")
     # Earlier guesses at other names, recorded as authenticate records them (20 real failed

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.config import SETTINGS, ConfigError, load_config
+from server.config import SETTINGS, ConfigError, load_config, read_env_file
+from server.proxies import is_trusted_proxy
 
 GOOD_KEY = "k" * 40
 
@@ -41,6 +42,8 @@ def env(tmp_path: Path, **values: str) -> dict[str, str]:
         ("ENTRAIDE_SECRET_KEY", "short"),
         ("ENTRAIDE_SECRET_KEY", "x" * 31),
         ("ENTRAIDE_ALLOW_PRIVATE_ADDRESSES", "yes"),
+        ("ENTRAIDE_TRUSTED_PROXIES", "caddy"),
+        ("ENTRAIDE_TRUSTED_PROXIES", "127.0.0.1/40"),
     ],
 )
 def test_load_config_rejects_bad_value_naming_the_setting(
@@ -161,3 +164,32 @@ def test_every_setting_read_is_documented_and_every_documented_setting_is_read(
     assert len(names) == len(set(names))
     assert environment.asked == set(names)
     assert all(s.help.strip() and s.default.strip() for s in SETTINGS)
+
+
+def test_trusted_proxies_default_to_loopback_and_take_a_list(tmp_path: Path) -> None:
+    default = load_config(env(tmp_path)).trusted_proxies
+    assert is_trusted_proxy(default, "127.0.0.1") and is_trusted_proxy(default, "::1")
+    assert not is_trusted_proxy(default, "10.0.0.2")
+    named = load_config(env(tmp_path, ENTRAIDE_TRUSTED_PROXIES="10.0.0.2, fd00::/8"))
+    assert is_trusted_proxy(named.trusted_proxies, "fd00::7")
+    assert not is_trusted_proxy(named.trusted_proxies, "127.0.0.1")
+    assert load_config(env(tmp_path, ENTRAIDE_TRUSTED_PROXIES="")).trusted_proxies == ()
+
+
+def test_env_file_reads_the_shipped_example_with_its_comments() -> None:
+    example = Path(__file__).resolve().parents[2] / "deploy" / "entraide.env.example"
+    values = read_env_file(example)
+    assert values["ENTRAIDE_URL"] == "https://entraide.example"
+    assert "DATABASE_URL" not in values  # commented out
+    assert all(not name.startswith("#") for name in values)
+
+
+def test_env_file_takes_quotes_off_and_names_a_bad_line(tmp_path: Path) -> None:
+    path = tmp_path / "entraide.env"
+    path.write_text("; a comment\n\n  ENTRAIDE_URL = 'https://a.example'\nX=\"b c\"\nY=\n")
+    assert read_env_file(path) == {"ENTRAIDE_URL": "https://a.example", "X": "b c", "Y": ""}
+    path.write_text("ENTRAIDE_URL=https://a.example\nexport X=1\n")
+    with pytest.raises(ConfigError, match="line 2"):
+        read_env_file(path)
+    with pytest.raises(ConfigError, match="--env-file"):
+        read_env_file(tmp_path / "missing.env")

@@ -10,7 +10,7 @@ from server.errors import Forbidden, Invalid
 from server.services import accounts, avatars, groups, sessions
 from web.forms import TIMEZONES, field, form_values, require_account
 from web.render import current_account, redirect, render
-from web.security import client_address, safe_next
+from web.security import client_address, is_known_device, remember_device, safe_next
 
 
 async def signup_page(request: Request) -> Response:
@@ -35,6 +35,7 @@ async def signup(request: Request, form: FormData) -> Response:
     if account.status == "pending":
         return render(request, "message.html", {"message": "pending"})
     request.state.set_session = await sessions.open_session(request.app.state.db, account)
+    remember_device(request, account.username)
     request.state.new_csrf_seed = None
     return redirect(request, "/")
 
@@ -47,12 +48,14 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request, form: FormData) -> Response:
     await current_account(request)
+    username = field(form, "username")
     try:
         account = await accounts.authenticate(
             request.app.state.db,
-            username=field(form, "username"),
+            username=username,
             password=field(form, "password"),
             address=client_address(request),
+            known_device=is_known_device(request, username),
         )
     except (Invalid, Forbidden) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {"username": exc.message}
@@ -63,6 +66,7 @@ async def login(request: Request, form: FormData) -> Response:
         await sessions.close_session(request.app.state.db, old)
     # A new session token at every login: a token planted before login is worthless after.
     request.state.set_session = await sessions.open_session(request.app.state.db, account)
+    remember_device(request, account.username)
     return redirect(request, safe_next(form.get("next")))
 
 
