@@ -30,6 +30,7 @@ from server.models import (
 from server.sanitize import render_text, sanitize_html
 from server.services.groups import can_read
 from server.services.posts import mention_resolver, tag_url
+from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 from server.storage import petitions as store
@@ -337,8 +338,11 @@ async def receive_unvote(db: Pool, voter: Actor, vote_uri: str) -> bool:
     return True
 
 
-async def receive_petition(db: Pool, group: Actor, data: RemotePetition) -> int:
-    """Keep (or refresh) a remote group's petition; only the group may change its own."""
+async def receive_petition(db: Pool, group: Actor, data: RemotePetition) -> int | None:
+    """Keep (or refresh) a remote group's petition if someone here follows the group.
+
+    Only the group may change its own petition. Return its id here, None if not kept.
+    """
     if group.is_local or group.kind != "group":
         raise Forbidden("Only a group publishes petitions.")
     data = RemotePetition(
@@ -358,6 +362,8 @@ async def receive_petition(db: Pool, group: Actor, data: RemotePetition) -> int:
         before = await store.find_petition_by_uri(conn, data.uri)
         if before is not None and before.group_id != group.id:
             raise Forbidden("Only the group can change its petition.")
+        if before is None and not await follow_store.has_local_follower(conn, group.id):
+            return None
         petition_id = await store.upsert_remote_petition(conn, group.id, data)
         if before is None or (before.status, before.status_note) != (data.status, data.status_note):
             await store.update_petition_status(
