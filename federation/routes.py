@@ -24,6 +24,7 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
 from federation.outgoing import post_tags
 from server.errors import DomainError, Gone, NotFound
@@ -318,6 +319,7 @@ NEGOTIATED = {
     "/groups/{slug}": group_json,
     "/posts/{post_id}": post_json,
     "/petitions/{petition_id}": petition_json,
+    "/mobilizations/{mobilization_id}": mobilization_json,
 }
 
 
@@ -348,4 +350,6 @@ def federation_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/{kind}/{stamp}", post_activity),
         Route("/petitions/{petition_id}/announce", post_activity),
         Route("/petitions/{petition_id}/{kind}/{stamp}", post_activity),
+        Route("/mobilizations/{mobilization_id}/activity", post_activity),
+        Route("/mobilizations/{mobilization_id}/relays/{name}", post_activity),
     ]

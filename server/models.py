@@ -232,3 +232,72 @@ class RemotePetition:
     status_note: str
     option_name: str
     count: int
+
+
+URGENCIES = ("normal", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Mobilization:
+    id: int
+    uri: str | None  # ActivityPub id of a remote mobilization
+    url: str | None
+    group_id: int
+    group_name: str
+    group_domain: str | None
+    group_display_name: str
+    author_id: int | None
+    what: str
+    place: str
+    starts_at: datetime
+    why: str
+    how_to_help: str
+    urgency: str
+    content_html: str
+    hops: int
+    created_at: datetime
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+
+@dataclass(frozen=True)
+class RemoteMobilization:
+    """What federation read from a remote group's mobilization."""
+
+    uri: str
+    url: str | None
+    what: str
+    place: str
+    starts_at: datetime
+    why: str
+    how_to_help: str
+    urgency: str
+    content_html: str
+
+
+@dataclass(frozen=True)
+class Alliance:
+    """An alliance seen from a local group: 'offered', 'requested' or 'accepted'."""
+
+    group_id: int
+    ally_id: int
+    ally_name: str
+    ally_domain: str | None
+    ally_display_name: str
+    state: str
+    uri: str
+    relay: str  # 'auto' or 'approve'
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a mobilization went: deliveries, and the allied groups that relayed it."""
+
+    delivered: int
+    pending: int
+    failed: int
+    relayed_by: list[str]
+    awaiting_approval: list[str]

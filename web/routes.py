@@ -13,7 +13,7 @@ from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
 from server.services.health import check_health
-from web.pages import accounts, admin, following, groups, petitions, posts
+from web.pages import accounts, admin, following, groups, mobilizations, petitions, posts
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -109,6 +109,14 @@ def web_routes() -> list[BaseRoute]:
         post("/petitions/{petition_id}/withdraw", petitions.withdraw),
         post("/petitions/{petition_id}/status", petitions.change_status),
         Route("/petitions/{petition_id}/signatures.csv", petitions.export),
+        Route("/groups/{slug}/mobilizations/new", mobilizations.new_mobilization_page),
+        post("/groups/{slug}/mobilizations", mobilizations.publish),
+        Route("/mobilizations/{mobilization_id}", mobilizations.mobilization_page),
+        Route("/groups/{slug}/alliances", mobilizations.alliances_page),
+        post("/groups/{slug}/alliances", mobilizations.propose),
+        post("/groups/{slug}/alliances/{actor_id}/accept", mobilizations.accept),
+        post("/groups/{slug}/alliances/{actor_id}/relay", mobilizations.set_relay),
+        post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
         Route("/media/avatars/{name}", avatar_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
