@@ -190,7 +190,9 @@ async def is_organizer(db: Pool, petition: Petition, account: Account | None) ->
 
 async def _queue_count_update(conn: Connection, petition_id: int) -> None:
     """Queue the federation of the new count, unless an update is already on its way."""
-    due = await store.mark_count_update_due(conn, petition_id, COUNT_UPDATE_SECONDS)
+    # One second more than promised: the interval runs from when the previous Update started
+    # to be built, and building it (the signers' inboxes) takes a moment.
+    due = await store.mark_count_update_due(conn, petition_id, COUNT_UPDATE_SECONDS + 1)
     if due is not None:
         await job_store.insert_job(
             conn, FEDERATE_PETITION, {"petition_id": petition_id, "action": "count"}, run_at=due

@@ -234,8 +234,7 @@ async def mark_count_update_due(
         """
         UPDATE petitions SET count_update_due = true
         WHERE id = $1 AND NOT count_update_due AND uri IS NULL
-        RETURNING greatest(now(), coalesce(count_sent_at, now())
-                                  + make_interval(secs => $2))
+        RETURNING greatest(now(), count_sent_at + make_interval(secs => $2))
         """,
         petition_id,
         interval_seconds,
