@@ -8,12 +8,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.objects import mobilizations as mobilization_objects
+from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
+from server.services.mobilizations import (
+    FEDERATE_MOBILIZATION,
+    RELAY_MOBILIZATION,
+    RESOLVE_AND_OFFER,
+    SEND_ALLIANCE,
+)
+from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
 from server.worker import JOB_ENDED, Handler, run_worker
 
@@ -47,6 +56,12 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_LIKE: bind(outgoing.send_like),
         SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
+        FEDERATE_PETITION: bind(petition_objects.federate_petition),
+        SEND_PETITION_VOTE: bind(petition_objects.send_vote),
+        FEDERATE_MOBILIZATION: bind(mobilization_objects.federate_mobilization),
+        RELAY_MOBILIZATION: bind(mobilization_objects.relay_mobilization),
+        SEND_ALLIANCE: bind(mobilization_objects.send_alliance),
+        RESOLVE_AND_OFFER: bind(mobilization_objects.resolve_and_offer),
     }
 
 

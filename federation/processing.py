@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
+from federation.objects import mobilizations as mobilization_objects
+from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, RemoteNote
@@ -47,6 +49,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         target = await _local_target(fed, id_of(obj.get("object")))
         removed = await follows.receive_undo_follow(fed.db, actor, target)
         return "unfollowed" if removed else "no such follow"
+    if inner_type == "Create" and isinstance(obj, dict):
+        return await petition_objects.receive_undo_vote(fed, obj, actor)
     like_uri = id_of(obj)
     if inner_type in ("Like", "") and like_uri:
         removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
@@ -56,6 +60,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
 
 async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
     obj = activity.get("object")
+    if mobilization_objects.is_alliance_answer(obj):
+        return await mobilization_objects.on_alliance_answer(fed, activity, actor)
     follower_uri = id_of(obj.get("actor")) if isinstance(obj, dict) else None
     follow_uri = id_of(obj)
     # Mastodon matches by the Follow's id; an embedded Follow also names its actor.
@@ -124,6 +130,13 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     authors = ids_of(obj.get("attributedTo"))
     if authors and actor.uri not in authors:
         return "refused: the object is attributed to someone else"
+    # A poll vote is a signature, never a post (Mastodon: create.rb#poll_vote?).
+    if petition_objects.is_vote(obj):
+        return await petition_objects.receive_vote(fed, obj, actor)
+    if petition_objects.is_petition(obj):
+        return await petition_objects.receive_petition(fed, obj, actor)
+    if mobilization_objects.is_mobilization(obj):
+        return await mobilization_objects.receive_created(fed, obj, actor)
     post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
     return f"stored post {post_id}" if post_id else "not for us"
 
@@ -137,7 +150,10 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     elif isinstance(obj, dict) and types_of(obj) and not NOTE_TYPES.intersection(types_of(obj)):
         return "ignored: announced activity"
     uri = id_of(obj)
-    if uri is None or fed.urls.is_local(uri):
+    if uri is not None and fed.urls.is_local(uri):
+        # An ally relaying one of our mobilizations: noted, never relayed back.
+        return await mobilization_objects.receive_relay_of_ours(fed, uri, actor)
+    if uri is None:
         return "ignored"
     if await actors.find_post_by_uri(fed.db, uri) is not None:
         return "already known"
@@ -149,6 +165,11 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     if not NOTE_TYPES.intersection(types_of(document)):
         return "ignored: not a post"
     author = await get_actor(fed, author_uri)
+    if petition_objects.is_petition(document):
+        return await petition_objects.receive_petition(fed, document, author)
+    if mobilization_objects.is_mobilization(document):
+        hops = activity.get("hops")
+        return await mobilization_objects.receive_announced(fed, document, author, actor, hops)
     note = await _note_from(fed, document)
     post_id = await inbound.receive_note(fed.db, author, note, via=actor)
     return f"stored post {post_id}" if post_id else "not for us"
@@ -197,6 +218,8 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         await inbound.store_remote_actor(fed.db, parse_actor(obj))
         fed.known.forget(actor)  # its key may have changed
         return "actor refreshed"
+    if petition_objects.is_petition(obj):
+        return await petition_objects.receive_petition(fed, obj, actor)
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
         post_id, changed = await inbound.receive_note_update(
@@ -241,6 +264,7 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Offer": mobilization_objects.on_offer,
 }
 
 

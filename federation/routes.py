@@ -24,6 +24,8 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.mobilizations import mobilization_json
+from federation.objects.petitions import petition_json
 from federation.outgoing import post_tags
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
@@ -316,6 +318,8 @@ NEGOTIATED = {
     "/users/{username}": person_json,
     "/groups/{slug}": group_json,
     "/posts/{post_id}": post_json,
+    "/petitions/{petition_id}": petition_json,
+    "/mobilizations/{mobilization_id}": mobilization_json,
 }
 
 
@@ -344,4 +348,8 @@ def federation_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/announce", post_activity),
         # Updates, deletions and their Announces: /posts/ID/updates/…, /deletes/…, /announces/…
         Route("/posts/{post_id}/{kind}/{stamp}", post_activity),
+        Route("/petitions/{petition_id}/announce", post_activity),
+        Route("/petitions/{petition_id}/{kind}/{stamp}", post_activity),
+        Route("/mobilizations/{mobilization_id}/activity", post_activity),
+        Route("/mobilizations/{mobilization_id}/relays/{name}", post_activity),
     ]

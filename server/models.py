@@ -159,3 +159,145 @@ class RemoteNote:
     in_reply_to_id: int | None  # a known post (local or remote) this one answers
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
+
+
+# Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).
+
+PETITION_STATUSES = ("open", "closed", "delivered", "won", "lost")
+
+
+@dataclass(frozen=True)
+class Petition:
+    id: int
+    uri: str | None  # ActivityPub id of a remote petition
+    url: str | None
+    group_id: int
+    group_name: str
+    group_domain: str | None
+    group_display_name: str
+    author_id: int | None
+    title: str
+    body: str
+    body_html: str
+    addressee: str
+    goal: int
+    deadline: datetime | None
+    status: str
+    status_note: str
+    option_name: str
+    signature_count: int
+    created_at: datetime
+    updated_at: datetime
+    is_open: bool  # open, and its deadline (if any) not passed
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+    @property
+    def progress(self) -> int:
+        """Return the percentage of the goal reached, at most 100."""
+        return min(100, self.signature_count * 100 // self.goal)
+
+
+@dataclass(frozen=True)
+class Signature:
+    actor_id: int
+    name: str
+    domain: str | None
+    display_name: str
+    public: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: str
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RemotePetition:
+    """What federation read from a remote group's petition (a Question with its extensions)."""
+
+    uri: str
+    url: str | None
+    title: str
+    body_html: str
+    addressee: str
+    goal: int
+    deadline: datetime | None
+    status: str
+    status_note: str
+    option_name: str
+    count: int
+
+
+URGENCIES = ("normal", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Mobilization:
+    id: int
+    uri: str | None  # ActivityPub id of a remote mobilization
+    url: str | None
+    group_id: int
+    group_name: str
+    group_domain: str | None
+    group_display_name: str
+    author_id: int | None
+    what: str
+    place: str
+    starts_at: datetime
+    why: str
+    how_to_help: str
+    urgency: str
+    content_html: str
+    hops: int
+    created_at: datetime
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+
+@dataclass(frozen=True)
+class RemoteMobilization:
+    """What federation read from a remote group's mobilization."""
+
+    uri: str
+    url: str | None
+    what: str
+    place: str
+    starts_at: datetime
+    why: str
+    how_to_help: str
+    urgency: str
+    content_html: str
+
+
+@dataclass(frozen=True)
+class Alliance:
+    """An alliance seen from a local group: 'offered', 'requested' or 'accepted'."""
+
+    group_id: int
+    ally_id: int
+    ally_name: str
+    ally_domain: str | None
+    ally_display_name: str
+    state: str
+    uri: str
+    relay: str  # 'auto' or 'approve'
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a mobilization went: deliveries, and the allied groups that relayed it."""
+
+    delivered: int
+    pending: int
+    failed: int
+    relayed_by: list[str]
+    awaiting_approval: list[str]

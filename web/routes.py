@@ -13,7 +13,7 @@ from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
 from server.services.health import check_health
-from web.pages import accounts, admin, following, groups, posts
+from web.pages import accounts, admin, following, groups, mobilizations, petitions, posts
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -102,6 +102,21 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/followers/{actor_id}/decide", following.decide_follow),
         post("/posts/{post_id}/like", following.like),
         Route("/tags/{tag}", posts.tag_page),
+        Route("/groups/{slug}/petitions/new", petitions.new_petition_page),
+        post("/groups/{slug}/petitions", petitions.create_petition),
+        Route("/petitions/{petition_id}", petitions.petition_page),
+        post("/petitions/{petition_id}/sign", petitions.sign),
+        post("/petitions/{petition_id}/withdraw", petitions.withdraw),
+        post("/petitions/{petition_id}/status", petitions.change_status),
+        Route("/petitions/{petition_id}/signatures.csv", petitions.export),
+        Route("/groups/{slug}/mobilizations/new", mobilizations.new_mobilization_page),
+        post("/groups/{slug}/mobilizations", mobilizations.publish),
+        Route("/mobilizations/{mobilization_id}", mobilizations.mobilization_page),
+        Route("/groups/{slug}/alliances", mobilizations.alliances_page),
+        post("/groups/{slug}/alliances", mobilizations.propose),
+        post("/groups/{slug}/alliances/{actor_id}/accept", mobilizations.accept),
+        post("/groups/{slug}/alliances/{actor_id}/relay", mobilizations.set_relay),
+        post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
         Route("/media/avatars/{name}", avatar_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

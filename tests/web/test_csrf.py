@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.config import Config
 from server.db import Pool
+from server.services import mobilizations, petitions
 from tests.factories import make_account, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import parse
@@ -120,13 +121,25 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         db, dataclasses.replace(config, registrations="approval"), "pending", by_operator=False
     )
     await make_account(db, config, "attacker")
+    petition = await petitions.create_petition(
+        db, config, group, admin_account, title="T", body="B", addressee="A", goal="10"
+    )
+    mobilization = await mobilizations.publish_mobilization(
+        db, config, group, admin_account, what="W", place="P", starts_at="2099-01-01T10:00"
+    )
 
     admin = visitors(on=app)
     assert (await admin.log_in("root_admin")).status_code == 303
     attacker = visitors(on=app)
     assert (await attacker.log_in("attacker")).status_code == 303
 
-    base = {"slug": group.slug, "post_id": str(post.id), "account_id": str(pending.id)}
+    base = {
+        "slug": group.slug,
+        "post_id": str(post.id),
+        "account_id": str(pending.id),
+        "petition_id": str(petition.id),
+        "mobilization_id": str(mobilization.id),
+    }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
     }
@@ -136,6 +149,10 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "/login": {"username": "root_admin"},
         "/admin/password": {"username": "member"},
         "/groups/{slug}/members/invite": {"username": "invitee"},
+        "/groups/{slug}/petitions": {"title": "T", "body": "B", "addressee": "A", "goal": "5"},
+        "/petitions/{petition_id}/status": {"status": "closed"},
+        "/groups/{slug}/mobilizations": {"what": "W", "place": "P", "starts_at": "2099-02-01"},
+        "/groups/{slug}/alliances/{actor_id}/relay": {"relay": "approve"},
     }
     return World(
         admin=admin,

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Account, Group
-from server.services import avatars, follows, groups, posts
+from server.services import avatars, follows, groups, mobilizations, petitions, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.render import current_account, redirect, render
 
@@ -70,7 +70,17 @@ async def group_page(
         before_raw = request.query_params.get("before", "")
         before = parse_id(before_raw) if before_raw else None
         page = await posts.list_group_posts(db, group, account, before=before)
-    context.update({"page": page, "form": form or {}, "errors": errors or {}})
+    calls = await petitions.list_group_petitions(db, group) if context["can_read"] else []
+    urgent = await mobilizations.list_group_mobilizations(db, group) if context["can_read"] else []
+    context.update(
+        {
+            "petitions": calls,
+            "mobilizations": urgent,
+            "page": page,
+            "form": form or {},
+            "errors": errors or {},
+        }
+    )
     return render(request, "group.html", context, status=422 if errors else 200)
 
 

@@ -1,0 +1,1 @@
+"""ActivityStreams objects, one module per object type."""
