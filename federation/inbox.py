@@ -22,6 +22,7 @@ from federation.jsondoc import (
 )
 from federation.remote_actors import get_key_owner
 from federation.signatures import SignatureError, parse_request_signature, verify_signature
+from server.proxies import forwarded_host
 from server.services import inbox
 
 ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
@@ -51,12 +52,19 @@ def _without_default_port(authority: str, scheme: str) -> str:
     return authority.removesuffix(default_port) if default_port else authority
 
 
-def is_addressed_here(fed: Federation, request: Request) -> bool:
-    """Tell whether a request names this instance's own host, as its signature must cover."""
+def requested_host(fed: Federation, request: Request) -> str:
+    """Return the host the peer addressed: Host, or a trusted proxy's X-Forwarded-Host."""
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-host", "")
+    host = request.headers.get("host", "")
+    return forwarded_host(fed.config.trusted_proxies, peer, forwarded, host).strip()
+
+
+def is_own_host(fed: Federation, host: str) -> bool:
+    """Tell whether `host` (with its port, if any) names this instance."""
     own = urlsplit(fed.urls.base)
-    arrived = request.headers.get("host", "").strip().lower()
     # Behind a TLS proxy the request arrives over http: the public scheme decides the port.
-    return _without_default_port(arrived, own.scheme) == _without_default_port(
+    return _without_default_port(host.lower(), own.scheme) == _without_default_port(
         own.netloc.lower(), own.scheme
     )
 
@@ -66,7 +74,8 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
     # A signature covers the Host it was made for: one made for another server, replayed here
     # within the Date window, must not pass (Mastodon's Rails refuses unknown hosts the same
     # way). RFC 9421's @authority and @target-uri are built from this same Host header.
-    if not is_addressed_here(fed, request):
+    host = requested_host(fed, request)
+    if not is_own_host(fed, host):
         return InboxReply(421, "This request was addressed to another host")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ACCEPTED_TYPES:
@@ -90,8 +99,10 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
         # The scheme peers used is the public one, even behind a proxy that ends TLS.
+        # The signature covers the host the peer addressed, whatever our proxy put in Host.
+        headers = {**dict(request.headers.items()), "host": host}
         parsed = parse_request_signature(
-            request.method, path, request.headers, body, scheme=urlsplit(fed.urls.base).scheme
+            request.method, path, headers, body, scheme=urlsplit(fed.urls.base).scheme
         )
     except SignatureError as exc:
         return InboxReply(401, exc.message)

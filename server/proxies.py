@@ -76,3 +76,15 @@ def forwarded_scheme(
     if proto in ("http", "https") and is_trusted_proxy(trusted, peer):
         return proto
     return scheme
+
+
+def forwarded_host(trusted: Sequence[Network], peer: str | None, forwarded: str, host: str) -> str:
+    """Return the host the client asked for: X-Forwarded-Host from a trusted proxy, else Host.
+
+    A proxy that rewrites Host (nginx's default `proxy_set_header Host $proxy_host`) keeps the
+    client's in X-Forwarded-Host; the last value is the one our own proxy wrote.
+    """
+    last = forwarded.split(",")[-1].strip()
+    if last and is_trusted_proxy(trusted, peer):
+        return last
+    return host

@@ -304,6 +304,28 @@ def test_signature_made_for_another_host_is_refused(world: World, host: str) -> 
     refused_at_the_door(world, response, 421, before, "addressed to another host")
 
 
+def test_forwarded_host_of_a_trusted_proxy_decides_which_host_was_addressed(world: World) -> None:
+    # The test client is on loopback, which ENTRAIDE_TRUSTED_PROXIES trusts by default: it
+    # plays a proxy that rewrites Host and keeps the client's in X-Forwarded-Host.
+    own = urlsplit(world.inbox).netloc
+    before = world.snapshot()
+    activity = new_activity(world.alice, "Like", world.group.post_url)
+    body = json.dumps(activity).encode()
+    headers = world.alice.sign(world.inbox, body, {"Host": "evil.example"})
+    headers["X-Forwarded-Host"] = own
+    headers["Host"] = "entraide-upstream:8000"
+    # Signed for evil.example, forwarded as addressed to us: the signature does not cover it.
+    refused_at_the_door(world, world.post_raw(body, headers), 401, before, "")
+    headers = world.alice.sign(world.inbox, body, {"Host": own})
+    headers.update({"Host": "entraide-upstream:8000", "X-Forwarded-Host": own})
+    assert world.post_raw(body, headers).status_code == 202
+    assert wait_processed(world.instance.database_url, activity["id"]) == "liked"
+    liked = world.snapshot()
+    headers = world.alice.sign(world.inbox, body, {"Host": own})
+    headers["X-Forwarded-Host"] = "evil.example"
+    refused_at_the_door(world, world.post_raw(body, headers), 421, liked, "another host")
+
+
 def test_request_for_another_host_is_refused_before_its_key_is_fetched(world: World) -> None:
     before = world.snapshot()
     stranger = unserved_actor(world, "stranger")

@@ -7,6 +7,7 @@ import pytest
 from server.proxies import (
     DEFAULT_TRUSTED_PROXIES,
     forwarded_client,
+    forwarded_host,
     forwarded_scheme,
     is_trusted_proxy,
     parse_trusted_proxies,
@@ -66,3 +67,14 @@ def test_parse_names_the_bad_item() -> None:
     assert parse_trusted_proxies("") == ()
     with pytest.raises(ValueError, match=r"'10\.0\.0\.300'"):
         parse_trusted_proxies("127.0.0.1, 10.0.0.300")
+
+
+def test_forwarded_host_is_believed_only_from_a_trusted_proxy() -> None:
+    assert forwarded_host(PROXY, "10.0.0.2", "entraide.example", "web:8000") == "entraide.example"
+    assert forwarded_host(PROXY, "10.0.0.2", "evil.example, entraide.example", "web") == (
+        "entraide.example"
+    )
+    assert forwarded_host(PROXY, "192.0.2.7", "entraide.example", "evil.example") == (
+        "evil.example"
+    )
+    assert forwarded_host(PROXY, "10.0.0.2", "", "entraide.example") == "entraide.example"
