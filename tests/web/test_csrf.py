@@ -16,7 +16,8 @@ from starlette.routing import BaseRoute, Route
 
 from server.config import Config
 from server.db import Pool
-from tests.factories import make_account, make_group, make_member, make_post
+from server.services import events
+from tests.factories import make_account, make_event, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import parse
 from tests.web.visitor import Visitor
@@ -120,13 +121,21 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         db, dataclasses.replace(config, registrations="approval"), "pending", by_operator=False
     )
     await make_account(db, config, "attacker")
+    event = await make_event(db, group, admin_account)
+    participation = await events.join_event(db, config, event, member)
 
     admin = visitors(on=app)
     assert (await admin.log_in("root_admin")).status_code == 303
     attacker = visitors(on=app)
     assert (await attacker.log_in("attacker")).status_code == 303
 
-    base = {"slug": group.slug, "post_id": str(post.id), "account_id": str(pending.id)}
+    base = {
+        "slug": group.slug,
+        "post_id": str(post.id),
+        "account_id": str(pending.id),
+        "event_id": str(event.id),
+        "participant_id": str(participation.id),
+    }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
     }
