@@ -8,10 +8,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.objects import events as event_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
+from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
 from server.services.posts import FEDERATE_POST, SEND_LIKE
@@ -47,6 +49,9 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_LIKE: bind(outgoing.send_like),
         SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
+        FEDERATE_EVENT: bind(event_objects.federate_event),
+        SEND_EVENT_RESPONSE: bind(event_objects.send_event_response),
+        SEND_EVENT_JOIN: bind(event_objects.send_event_join),
     }
 
 

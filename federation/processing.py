@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
+from federation.objects import events as event_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, RemoteNote
@@ -22,7 +23,9 @@ from server.worker import PermanentJobError
 
 log = logging.getLogger(__name__)
 
-NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event"})
+NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
+# Events are kept as events, not posts (federation/objects/events.py).
+ANNOUNCEABLE = NOTE_TYPES | {"Event"}
 ActivityHandler = Callable[[Federation, dict[str, Any], Actor], Awaitable[str]]
 
 
@@ -47,6 +50,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         target = await _local_target(fed, id_of(obj.get("object")))
         removed = await follows.receive_undo_follow(fed.db, actor, target)
         return "unfollowed" if removed else "no such follow"
+    if inner_type == "Join" and isinstance(obj, dict):
+        return await event_objects.on_leave(fed, activity, actor)
     like_uri = id_of(obj)
     if inner_type in ("Like", "") and like_uri:
         removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
@@ -55,6 +60,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
 
 
 async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    if event_objects.is_join_response(activity, fed):
+        return await event_objects.on_join_response(fed, activity, actor)
     obj = activity.get("object")
     follower_uri = id_of(obj.get("actor")) if isinstance(obj, dict) else None
     follow_uri = id_of(obj)
@@ -116,6 +123,8 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     obj = activity.get("object")
     if isinstance(obj, str):
         obj = await fed.http.get_json(obj, fed.instance_signer)
+    if isinstance(obj, dict) and "Event" in types_of(obj):
+        return await event_objects.receive_event_document(fed, obj, actor)
     if not isinstance(obj, dict) or not NOTE_TYPES.intersection(types_of(obj)):
         return "ignored: not a post"
     if id_of(obj) is None or not _same_host(obj["id"], str(actor.uri)):
@@ -134,12 +143,16 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         obj = obj.get("object")  # Lemmy and FEP-1b12 groups announce the Create
     elif isinstance(obj, dict) and {"Update", "Delete"}.intersection(types_of(obj)):
         return await _announced_change(fed, obj)
-    elif isinstance(obj, dict) and types_of(obj) and not NOTE_TYPES.intersection(types_of(obj)):
+    elif isinstance(obj, dict) and types_of(obj) and not ANNOUNCEABLE.intersection(types_of(obj)):
         return "ignored: announced activity"
     uri = id_of(obj)
     if uri is None or fed.urls.is_local(uri):
         return "ignored"
+    if isinstance(obj, dict) and "Event" in types_of(obj):
+        return await event_objects.on_announced_event(fed, uri, actor)
     if await actors.find_post_by_uri(fed.db, uri) is not None:
+        return "already known"
+    if await event_objects.is_known_event(fed, uri):
         return "already known"
     # Never trust an announced copy: fetch the object from its origin.
     document = await fed.http.get_json(uri, fed.instance_signer)
@@ -148,6 +161,10 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         return "refused: object not attributed on its own host"
     if not NOTE_TYPES.intersection(types_of(document)):
         return "ignored: not a post"
+    if "Event" in types_of(document):
+        return await event_objects.receive_event_document(
+            fed, document, await get_actor(fed, author_uri)
+        )
     author = await get_actor(fed, author_uri)
     note = await _note_from(fed, document)
     post_id = await inbound.receive_note(fed.db, author, note, via=actor)
@@ -193,6 +210,9 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         await inbound.store_remote_actor(fed.db, parse_actor(obj))
         fed.known.forget(actor)  # its key may have changed
         return "actor refreshed"
+    if "Event" in types_of(obj):
+        # Mobilizon publishes a draft with an Update: an unknown event is kept as new.
+        return await event_objects.receive_event_document(fed, obj, actor)
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
         post_id = await inbound.receive_note_update(fed.db, actor, note, str(activity["id"]))
@@ -208,6 +228,8 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         await inbound.receive_actor_delete(fed.db, actor)
         fed.known.forget(actor)
         return "actor deleted"
+    if await event_objects.is_known_event(fed, uri):
+        return await event_objects.on_event_delete(fed, uri, actor)
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
 
@@ -235,6 +257,8 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Join": event_objects.on_join,
+    "Leave": event_objects.on_leave,
 }
 
 

@@ -24,6 +24,7 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.events import event_activity, event_json
 from federation.outgoing import post_tags
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
@@ -135,6 +136,8 @@ async def post_activity(request: Request) -> Response:
     """Serve the activities published about a post (its Create, the group's Announce)."""
     fed = _fed(request)
     uri = fed.urls.base + request.url.path
+    if "\x00" in uri:  # PostgreSQL refuses to compare text holding NUL: it names nothing here
+        return _error(404, "No such activity")
     document = await outbox.get_outbox_activity(fed.db, uri)
     if document is None:
         return _error(404, "No such activity")
@@ -316,6 +319,7 @@ NEGOTIATED = {
     "/users/{username}": person_json,
     "/groups/{slug}": group_json,
     "/posts/{post_id}": post_json,
+    "/events/{event_id}": event_json,
 }
 
 
@@ -344,4 +348,9 @@ def federation_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/announce", post_activity),
         # Updates, deletions and their Announces: /posts/ID/updates/…, /deletes/…, /announces/…
         Route("/posts/{post_id}/{kind}/{stamp}", post_activity),
+        # An event's Create, Announce and Delete; its Updates and the answers to Joins.
+        Route("/events/{event_id}/activity", event_activity),
+        Route("/events/{event_id}/announce", event_activity),
+        Route("/events/{event_id}/delete", event_activity, methods=["GET"]),
+        Route("/events/{event_id}/{kind}/{stamp}", event_activity),
     ]

@@ -17,10 +17,11 @@ from server import validation as v
 from server.config import Config
 from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Gone, Invalid, NotFound
-from server.models import Account, Event, Group, Member, Participant
-from server.sanitize import render_text
+from server.models import Account, Actor, Event, Group, Member, Participant
+from server.sanitize import render_text, sanitize_html
 from server.services.groups import can_read
 from server.storage import events as store
+from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 
@@ -582,3 +583,200 @@ async def list_participants_for_export(
         return await store.list_participants(
             conn, event.id, states=("going", "waiting", "pending", "rejected")
         )
+
+
+# What peers send: events of followed groups, and Joins, Leaves and answers about participation.
+
+MAX_REMOTE_DESCRIPTION = 100_000
+
+
+async def _is_followed(conn: Connection, *actor_ids: int) -> bool:
+    for actor_id in actor_ids:
+        if await follow_store.has_local_follower(conn, actor_id):
+            return True
+    return False
+
+
+def check_remote_values(values: dict[str, Any]) -> None:
+    """Refuse a remote event we could not show honestly: bad dates, no title, too long."""
+    errors = check_dates(values["starts_at"], values["ends_at"])
+    if not values["title"]:
+        errors["title"] = "This field is required."
+    if len(values["description_html"]) > MAX_REMOTE_DESCRIPTION:
+        errors["description"] = "This text is too long."
+    if errors:
+        raise Invalid(errors, next(iter(errors.values())))
+
+
+async def receive_event(
+    db: Pool,
+    sender: Actor,
+    *,
+    uri: str,
+    url: str | None,
+    group: Actor,
+    organizer: Actor,
+    values: dict[str, Any],
+    participant_count: int | None,
+) -> tuple[int, bool] | None:
+    """Keep (or refresh) an event a peer published; None when no one here follows its group.
+
+    `values` holds the fields of `store.FIELDS`, the description as received: it is sanitized
+    here. The sender must be the event's group or organizer (federation checked the hosts).
+    """
+    if sender.id not in (group.id, organizer.id):
+        raise Forbidden("Only the event's group or organizer can publish it.")
+    check_remote_values(values)  # before the sanitizer: a huge description costs it seconds
+    values = {**values, "description_html": sanitize_html(values["description_html"])}
+    async with db.acquire() as conn, conn.transaction():
+        existing = await store.find_event_by_uri(conn, uri)
+        if existing is None and not await _is_followed(conn, group.id, organizer.id):
+            return None
+        if existing is not None and existing.deleted_at is not None:
+            raise Gone("This event was deleted.")
+        if existing is not None and existing.group_id not in (sender.id, group.id):
+            raise Forbidden("Only the event's group or organizer can change it.")
+        try:
+            return await store.upsert_remote_event(
+                conn,
+                uri=uri,
+                url=url,
+                group_id=group.id,
+                organizer_id=organizer.id,
+                values=values,
+                participant_count=participant_count,
+            )
+        except LookupError:
+            raise Gone("This event was deleted.") from None
+
+
+async def find_event_by_id(db: Pool, event_id: int) -> Event | None:
+    async with db.acquire() as conn:
+        return await store.get_event(conn, event_id)
+
+
+async def find_event_by_uri(db: Pool, uri: str) -> Event | None:
+    async with db.acquire() as conn:
+        return await store.find_event_by_uri(conn, uri)
+
+
+async def receive_event_delete(db: Pool, sender: Actor, uri: str) -> int:
+    """Apply a peer's deletion of its event: only its group or organizer may."""
+    async with db.acquire() as conn, conn.transaction():
+        event = await store.find_event_by_uri(conn, uri)
+        if event is None or event.deleted_at is not None:
+            raise NotFound("No such event here.")
+        if sender.id not in (event.group_id, event.organizer_id):
+            raise Forbidden("Only the event's group or organizer can delete it.")
+        await store.delete_event(conn, event.id)
+    return event.id
+
+
+async def receive_join(
+    db: Pool,
+    participant: Actor,
+    event_id: int,
+    *,
+    join_uri: str,
+    message: str,
+    addressed_group_ids: tuple[int, ...] = (),
+) -> Participant:
+    """Take a remote person's Join of a local event: a place (Accept queued), the waiting
+    list (Accept when a place frees) or a request to the organizers."""
+    if participant.is_local:
+        raise Forbidden("Local people join from the event's page.")
+    async with db.acquire() as conn, conn.transaction():
+        event = await store.get_event(conn, event_id, lock=True, include_deleted=True)
+        if event is None or not event.is_local:
+            raise NotFound("No such event here.")
+        if addressed_group_ids and event.group_id not in addressed_group_ids:
+            raise Forbidden("This event belongs to another group.")
+        _check_joinable(event)
+        group = await group_store.get_group(conn, event.group_id)
+        if group is None or group.visibility != "public" or event.visibility != "public":
+            raise Forbidden("This event is for the group's members only.")
+        state = _arrival_state(event)
+        participant_id = await store.insert_participant(
+            conn,
+            event.id,
+            participant.id,
+            state=state,
+            message=message.strip()[:MAX_MESSAGE],
+            join_uri=join_uri,
+        )
+        if participant_id is None:
+            raise Conflict("You already take part in this event.")
+        if state == "going":
+            await job_store.insert_job(
+                conn, SEND_EVENT_RESPONSE, {"participant_id": participant_id, "accept": True}
+            )
+        await _counts_changed(conn, event)
+        joined = await store.get_participant(conn, participant_id)
+    assert joined is not None
+    return joined
+
+
+async def receive_leave(
+    db: Pool, participant: Actor, *, event_id: int | None, join_uri: str | None
+) -> int:
+    """Take a remote person's Leave (or Undo of their Join); the waiting list moves up."""
+    async with db.acquire() as conn, conn.transaction():
+        found = await store.find_participant_by_join_uri(conn, join_uri) if join_uri else None
+        if found is None and event_id is not None:
+            found = await store.find_participant(conn, event_id, participant.id)
+        if found is None or found.actor_id != participant.id:
+            raise NotFound("This person does not take part in the event.")
+        event = await store.get_event(conn, found.event_id, lock=True)
+        if event is None:
+            raise NotFound("No such event here.")
+        await store.delete_participant(conn, found.id)
+        if event.is_local:
+            await _fill_places(conn, event.id)
+            await _counts_changed(conn, event)
+    return found.event_id
+
+
+async def receive_join_response(
+    db: Pool, sender: Actor, join_uri: str, *, accepted: bool
+) -> Participant:
+    """Apply the organizers' Accept or Reject of a local person's Join of a remote event.
+
+    Only the event's group or organizer may answer. Mobilizon may answer as another moderator
+    of the group: its members are not public, so that answer cannot be told from a stranger's.
+    """
+    async with db.acquire() as conn, conn.transaction():
+        participant = await store.find_participant_by_join_uri(conn, join_uri)
+        if participant is None or participant.domain is not None:
+            raise NotFound("No such participation here.")
+        event = await store.get_event(conn, participant.event_id)
+        if event is None or event.is_local:
+            raise NotFound("No such participation here.")
+        if sender.id not in (event.group_id, event.organizer_id):
+            raise Forbidden("Only the event's organizers can answer.")
+        await store.update_participant_state(
+            conn, participant.id, "going" if accepted else "rejected"
+        )
+        answered = await store.get_participant(conn, participant.id)
+    assert answered is not None
+    return answered
+
+
+async def get_participation_for_federation(
+    db: Pool, participant_id: int
+) -> tuple[Participant, Event]:
+    """Return a participation and its event; LookupError when either is gone."""
+    async with db.acquire() as conn:
+        participant = await store.get_participant(conn, participant_id)
+        event = (
+            await store.get_event(conn, participant.event_id, include_deleted=True)
+            if participant
+            else None
+        )
+    if participant is None or event is None:
+        raise LookupError(participant_id)
+    return participant, event
+
+
+async def list_participant_inboxes(db: Pool, event_id: int) -> list[str]:
+    async with db.acquire() as conn:
+        return await store.list_participant_inboxes(conn, event_id)

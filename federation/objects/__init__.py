@@ -1,0 +1,1 @@
+"""One room per object type: each builds its documents, reads incoming ones and publishes them."""
