@@ -58,6 +58,9 @@ def event_routes() -> list[BaseRoute]:
     """Return the routes of agendas, events and their calendars."""
     return [
         Route("/events", events.public_agenda),
+        Route("/events.ics", events.public_ics),
+        Route("/groups/{slug}/calendar.ics", events.group_ics),
+        Route("/events/{event_id}/event.ics", events.event_ics),
         Route("/agenda", events.my_agenda),
         Route("/groups/{slug}/events", events.group_agenda),
         Route("/groups/{slug}/events/new", events.new_event_page),

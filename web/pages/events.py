@@ -18,6 +18,7 @@ from server.errors import Forbidden, Invalid
 from server.models import Event
 from server.services import events, groups
 from server.services.events import CATEGORIES, EventForm
+from web.calendar import MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, parse_id, require_account
 from web.i18n import Translator
 from web.render import current_account, redirect, render, translator
@@ -104,7 +105,7 @@ async def public_agenda(request: Request) -> Response:
     await current_account(request)
     found = await events.list_public_events(request.app.state.db)
     context = _agenda_context(request, found)
-    context["title"] = "Agenda of the instance"
+    context.update({"title": "Agenda of the instance", "feed": "/events.ics"})
     return render(request, "agenda.html", context)
 
 
@@ -255,3 +256,34 @@ async def participants_csv(request: Request) -> Response:
 
 def _inert(cell: str) -> str:
     return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def _calendar_response(body: bytes, filename: str) -> Response:
+    return Response(
+        body,
+        media_type=MEDIA_TYPE,
+        headers={"content-disposition": f'inline; filename="{filename}"'},
+    )
+
+
+async def event_ics(request: Request) -> Response:
+    account = await current_account(request)
+    view = await events.get_event(
+        request.app.state.db, parse_id(request.path_params["event_id"]), account
+    )
+    body = build_calendar(request.app.state.config, [view.event], view.event.title)
+    return _calendar_response(body, f"event-{view.event.id}.ics")
+
+
+async def group_ics(request: Request) -> Response:
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    found = await events.list_calendar_events(db, group)
+    body = build_calendar(request.app.state.config, found, group.name)
+    return _calendar_response(body, f"{group.slug}.ics")
+
+
+async def public_ics(request: Request) -> Response:
+    config = request.app.state.config
+    found = await events.list_public_events(request.app.state.db, limit=1000)
+    return _calendar_response(build_calendar(config, found, config.host), "agenda.ics")
