@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from datetime import UTC, timedelta
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, vGeo
+from icalendar import Calendar, Timezone, vGeo
 from icalendar import Event as CalendarEvent
 
 from server.config import Config
@@ -66,23 +67,74 @@ def _component(config: Config, event: Event) -> CalendarEvent:
     return item
 
 
+class _Recent:
+    """A bounded memory of rendered pieces, the least recently used forgotten first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+
+    def find(self, key: tuple[object, ...]) -> bytes | None:
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], value: bytes) -> bytes:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+    def get(self, key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
+        found = self.find(key)
+        return found if found is not None else self.put(key, make())
+
+
+# Rendering a VEVENT costs about a millisecond: a feed of 1,000 events would take a second.
+# Each is kept by (id, creation, SEQUENCE): every change of an event raises its SEQUENCE, so a kept
+# rendering is never stale. VTIMEZONEs are kept by zone and years.
+_EVENTS = _Recent(20_000)
+_ZONES = _Recent(200)
+# Whole feeds, by the version of their group's calendar (a subscribed calendar asks often and
+# rarely finds a change; reading 1,000 rows for it would cost more than the rest).
+FEEDS = _Recent(500)
+
+
+def _event_bytes(config: Config, event: Event) -> bytes:
+    # The creation time to the microsecond tells apart events of two databases with one id.
+    key = (config.base_url, event.id, event.created_at, event.sequence, event.updated_at)
+    return _EVENTS.get(key, lambda: bytes(_component(config, event).to_ical()))
+
+
+def _zone_bytes(name: str, first_year: int, last_year: int) -> bytes:
+    def make() -> bytes:
+        zone = Timezone.from_tzid(
+            name, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
+        )
+        return bytes(zone.to_ical())
+
+    return _ZONES.get((name, first_year, last_year), make)
+
+
 def build_calendar(config: Config, events: Iterable[Event], name: str) -> bytes:
     """Return a VCALENDAR holding these events and the VTIMEZONEs they use."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Entraide//Events//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    first = last = None
+    header = Calendar()
+    header.add("prodid", "-//Entraide//Events//EN")
+    header.add("version", "2.0")
+    header.add("calscale", "GREGORIAN")
+    header.add("x-wr-calname", name)
+    opening = bytes(header.to_ical()).removesuffix(b"END:VCALENDAR\r\n")
+    parts: list[bytes] = []
+    years: dict[str, tuple[int, int]] = {}
     for event in events:
-        calendar.add_component(_component(config, event))
-        first = event.starts_at if first is None else min(first, event.starts_at)
-        last = event.ends_at if last is None else max(last, event.ends_at)
-    if first is not None and last is not None:
-        # Only the transitions the events need: a VTIMEZONE since 1970 is most of the file.
-        calendar.add_missing_timezones(
-            first_date=(first - timedelta(days=1)).date(),
-            last_date=(last + timedelta(days=366)).date(),
-        )
-    data: bytes = calendar.to_ical()
-    return data
+        parts.append(_event_bytes(config, event))
+        if event.timezone != "UTC" and not event.all_day:
+            first, last = years.get(event.timezone, (event.starts_at.year, event.ends_at.year))
+            # Only the transitions the events need: a VTIMEZONE since 1970 is most of a file.
+            years[event.timezone] = (
+                min(first, event.starts_at.year - 1),
+                max(last, event.ends_at.year + 1),
+            )
+    zones = [_zone_bytes(zone, *span) for zone, span in sorted(years.items())]
+    return b"".join([opening, *zones, *parts, b"END:VCALENDAR\r\n"])

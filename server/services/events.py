@@ -392,18 +392,25 @@ async def get_event_for_federation(db: Pool, event_id: int) -> Event:
 
 
 async def list_group_events(
-    db: Pool, group: Group, viewer: Account | None, *, limit: int = AGENDA_SIZE
+    db: Pool,
+    group: Group,
+    viewer: Account | None,
+    *,
+    upcoming_limit: int = 20,
+    past_limit: int = 10,
 ) -> tuple[list[Event], list[Event]]:
-    """Return a group's upcoming events (soonest first) and past ones (latest first)."""
+    """Return a group's next events (soonest first) and its last ones (latest first)."""
     now = datetime.now(UTC)
     async with db.acquire() as conn:
         membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
         if not can_read(group, membership):
             raise Forbidden("This group shares its posts with members only.")
         upcoming = await store.list_group_events(
-            conn, group.id, upcoming=True, now=now, limit=limit
+            conn, group.id, upcoming=True, now=now, limit=upcoming_limit
         )
-        past = await store.list_group_events(conn, group.id, upcoming=False, now=now, limit=limit)
+        past = await store.list_group_events(
+            conn, group.id, upcoming=False, now=now, limit=past_limit
+        )
     member = membership is not None and membership.state == "active"
     keep = [e for e in upcoming if member or e.visibility == "public"]
     return keep, [e for e in past if member or e.visibility == "public"]
@@ -416,6 +423,14 @@ async def list_calendar_events(db: Pool, group: Group) -> list[Event]:
     async with db.acquire() as conn:
         events = await store.list_calendar_events(conn, group.id, limit=1000)
     return [e for e in events if e.visibility == "public"]
+
+
+async def get_calendar_version(db: Pool, group: Group) -> tuple[object, ...]:
+    """Return a value that changes whenever the group's calendar feed would."""
+    if group.visibility != "public":
+        raise Forbidden("This group shares its posts with members only.")
+    async with db.acquire() as conn:
+        return await store.get_calendar_version(conn, group.id)
 
 
 async def list_public_events(db: Pool, *, limit: int = AGENDA_SIZE) -> list[Event]:

@@ -123,3 +123,22 @@ async def test_group_feed_lists_its_public_events_and_pages_announce_it(
         link = page.one("link", rel="alternate")
         assert link.attrs["href"] == "/groups/voisins/calendar.ics"
         assert link.attrs["type"] == "text/calendar"
+
+
+async def test_group_feed_shows_each_change_at_once(
+    visitor: Visitor, db: Pool, web_config: Config
+) -> None:
+    owner = await make_account(db, web_config, "alice")
+    group = await make_group(db, web_config, owner, "voisins")
+    first = await make_event(db, group, owner, title="Repas")
+    second = await make_event(db, group, owner, title="Atelier")
+    await calendar(visitor, "/groups/voisins/calendar.ics")  # rendered and kept
+
+    await events.update_event(db, first, owner, event_form(title="Repas (salle B)"))
+    await events.delete_event(db, second, owner)
+    cal = await calendar(visitor, "/groups/voisins/calendar.ics")
+
+    assert [str(e["summary"]) for e in cal.walk("VEVENT")] == ["Repas (salle B)"]
+    await events.cancel_event(db, first, owner)
+    cal = await calendar(visitor, "/groups/voisins/calendar.ics")
+    assert [str(e["status"]) for e in cal.walk("VEVENT")] == ["CANCELLED"]

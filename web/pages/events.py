@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from server.errors import Forbidden, Invalid
 from server.models import Event
 from server.services import events, groups
 from server.services.events import CATEGORIES, EventForm
-from web.calendar import MEDIA_TYPE, build_calendar
+from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, parse_id, require_account
 from web.i18n import Translator
 from web.render import current_account, redirect, render, translator
@@ -32,10 +33,17 @@ DASH = "\u2013"  # an en dash between times, as typography wants
 
 def event_when(t: Translator, event: Event) -> str:
     """Say when an event happens, in its own time zone (and name the zone)."""
-    zone = ZoneInfo(event.timezone)
-    start, end = event.starts_at.astimezone(zone), event.ends_at.astimezone(zone)
-    language = t.language
-    if event.all_day:
+    return _when(t.language, event.starts_at, event.ends_at, event.timezone, event.all_day)
+
+
+# Babel takes ~0.7 ms to say when an event happens: an agenda of 100 would spend 70 ms.
+@lru_cache(maxsize=20_000)
+def _when(
+    language: str, starts_at: datetime, ends_at: datetime, timezone: str, all_day: bool
+) -> str:
+    zone = ZoneInfo(timezone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if all_day:
         last = (end - timedelta(days=1)).date()
         first = format_date(start.date(), format="full", locale=language)
         if last <= start.date():
@@ -46,7 +54,7 @@ def event_when(t: Translator, event: Event) -> str:
     if end.date() != start.date():
         hours += format_date(end.date(), format="full", locale=language) + ", "
     hours += format_time(end, "short", locale=language)
-    return f"{day}, {hours} ({event.timezone})"
+    return f"{day}, {hours} ({timezone})"
 
 
 def osm_link(event: Event) -> str | None:
@@ -277,9 +285,14 @@ async def event_ics(request: Request) -> Response:
 
 async def group_ics(request: Request) -> Response:
     db = request.app.state.db
+    config = request.app.state.config
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
-    found = await events.list_calendar_events(db, group)
-    body = build_calendar(request.app.state.config, found, group.name)
+    version = await events.get_calendar_version(db, group)
+    key = (config.base_url, group.id, group.created_at, group.name, *version)
+    body = FEEDS.find(key)
+    if body is None:
+        found = await events.list_calendar_events(db, group)
+        body = FEEDS.put(key, build_calendar(config, found, group.name))
     return _calendar_response(body, f"{group.slug}.ics")
 
 
