@@ -104,7 +104,9 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
         content = f"<p>{text_of(obj.get('name'), 500)}</p>"
     sensitive = obj.get("sensitive") is True or bool(obj.get("summary"))
     url = obj.get("url")
+    event_id = event_objects.local_event_id(fed, in_reply_to)
     return RemoteNote(
+        in_reply_to_event_id=event_id if reply_id is None else None,
         uri=uri,
         url=url if isinstance(url, str) else id_of(url),
         content_html=content,

@@ -129,6 +129,8 @@ async def post_json(request: Request) -> Response:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         if parent is not None:
             note["inReplyTo"] = parent.uri or fed.urls.post(parent.id)
+    elif post.event_id is not None:
+        note["inReplyTo"] = f"{fed.urls.base}/events/{post.event_id}"
     return ActivityJSONResponse(note)
 
 

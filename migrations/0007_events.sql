@@ -54,5 +54,10 @@ CREATE TABLE event_participants (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (event_id, actor_id)
 );
+-- An event's discussion: posts of its group that answer the event itself (from its page, or a
+-- Mastodon reply whose inReplyTo is the event). They stay off the group's list of posts.
+ALTER TABLE posts ADD COLUMN event_id BIGINT REFERENCES events (id) ON DELETE SET NULL;
+CREATE INDEX posts_event ON posts (event_id, id) WHERE event_id IS NOT NULL;
+
 CREATE INDEX event_participants_event ON event_participants (event_id, state, id);
 CREATE INDEX event_participants_actor ON event_participants (actor_id);

@@ -72,6 +72,7 @@ class Post:
     uri: str | None = None  # ActivityPub id of a remote post
     url: str | None = None  # its human page on its server
     like_count: int = 0
+    event_id: int | None = None  # a comment in an event's discussion
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class RemoteNote:
     in_reply_to_id: int | None  # a known post (local or remote) this one answers
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
+    in_reply_to_event_id: int | None = None  # a local event this one answers
 
 
 @dataclass(frozen=True)

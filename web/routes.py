@@ -72,6 +72,7 @@ def event_routes() -> list[BaseRoute]:
         post("/events/{event_id}/delete", events.delete),
         post("/events/{event_id}/join", events.join),
         post("/events/{event_id}/leave", events.leave),
+        post("/events/{event_id}/comments", events.comment),
         post("/events/{event_id}/participants/{participant_id}/decide", events.decide),
         Route("/events/{event_id}/participants.csv", events.participants_csv),
     ]

@@ -328,3 +328,20 @@ def test_mobilizon_delete_of_its_event_leaves_a_tombstone(
     assert outcome.startswith("deleted event"), outcome
     event = world.remote_event()
     assert event is not None and event["deleted_at"] is not None
+
+
+def test_reply_to_a_local_event_lands_in_its_discussion(world: World) -> None:
+    event_url = f"{world.instance.base_url}/events/{world.local_event}"
+    activity = world.payload("create_comment", {"https://entraide.example/posts/1": event_url})
+
+    outcome = world.send(activity)
+
+    assert outcome.startswith("stored post"), outcome
+    [post] = world.sql(
+        "SELECT event_id, group_id, content_html FROM posts WHERE uri = $1",
+        activity["object"]["id"],
+    )
+    assert post["event_id"] == world.local_event
+    assert "échelle" in post["content_html"]
+    page = world.client.get(event_url).text
+    assert "Je peux aider à porter" in page

@@ -174,3 +174,23 @@ async def test_event_page_in_french(visitors: OpenVisitor, db: Pool, web_config:
     assert "18:30" in page.one("time").text
     assert page.find("a", href=f"{path}/event.ics") is not None
     assert "Ajouter à mon agenda" in page.text
+
+
+async def test_members_discuss_an_event_on_its_page_not_on_the_group_page(
+    visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    alice, path = await group_with_event(visitors, db, web_config)
+    ben = await signed_in(visitors, db, web_config, "ben")
+
+    response = await alice.post(f"{path}/comments", {"content": "Qui apporte le dessert ?"})
+
+    assert response.status_code == 303
+    page = await ben.page(path)
+    assert (
+        "Qui apporte le dessert ?" in page.one("section", **{"aria-labelledby": "discussion"}).text
+    )
+    assert "Qui apporte le dessert ?" not in (await ben.page("/groups/voisins")).text
+    before = await snapshot(db)
+    assert (await ben.post(f"{path}/comments", {"content": "Moi !"})).status_code == 403
+    assert (await alice.post(f"{path}/comments", {"content": " "})).status_code == 422
+    assert await snapshot(db) == before

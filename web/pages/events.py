@@ -17,10 +17,10 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Event
-from server.services import events, groups
+from server.services import events, groups, posts
 from server.services.events import CATEGORIES, EventForm
 from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
-from web.forms import TIMEZONES, field, parse_id, require_account
+from web.forms import TIMEZONES, field, form_values, parse_id, require_account
 from web.i18n import Translator
 from web.render import current_account, redirect, render, translator
 
@@ -149,7 +149,9 @@ async def create_event(request: Request, form: FormData) -> Response:
     return redirect(request, f"/events/{event.id}")
 
 
-async def event_page(request: Request) -> Response:
+async def event_page(
+    request: Request, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None
+) -> Response:
     account = await current_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
@@ -160,10 +162,27 @@ async def event_page(request: Request) -> Response:
         "event_time": event_when(t, view.event),
         "osm": osm_link(view.event),
         "participants": await events.list_participants(db, view),
-        "errors": {},
-        "form": {},
+        "discussion": await posts.list_event_posts(db, view.event.id),
+        "errors": errors or {},
+        "form": form or {},
     }
-    return render(request, "event.html", context)
+    return render(request, "event.html", context, status=422 if errors else 200)
+
+
+async def comment(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
+    if view.group is None:
+        raise Forbidden("This event is organized on another server.")
+    try:
+        post = await posts.create_post(
+            db, request.app.state.config, view.group, account,
+            content=field(form, "content"), event_id=view.event.id,
+        )  # fmt: skip
+    except Invalid as exc:
+        return await event_page(request, form=form_values(form), errors=exc.fields)
+    return redirect(request, f"/events/{view.event.id}#post-{post.id}")
 
 
 async def edit_page(request: Request) -> Response:
