@@ -31,6 +31,8 @@ CREATE TABLE events (
     external_url TEXT NOT NULL DEFAULT '',
     question TEXT NOT NULL DEFAULT '',
     show_participants BOOLEAN NOT NULL DEFAULT false,
+    picture TEXT,                       -- file under uploads/avatars, re-encoded like avatars
+    picture_alt TEXT NOT NULL DEFAULT '',
     remote_participant_count INTEGER,   -- participantCount a peer sent for its own event
     sequence INTEGER NOT NULL DEFAULT 0,  -- iCalendar SEQUENCE: one more at each change
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),

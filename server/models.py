@@ -200,6 +200,8 @@ class Event:
     external_url: str
     question: str
     show_participants: bool
+    picture: str | None
+    picture_alt: str
     going_count: int
     waiting_count: int
     pending_count: int

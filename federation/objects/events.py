@@ -168,6 +168,15 @@ def event_document(
         if event.latitude is not None and event.longitude is not None:
             place["latitude"], place["longitude"] = event.latitude, event.longitude
         document["location"] = place
+    if event.picture:
+        # Mastodon shows an attachment with its `name` as the description; Mobilizon takes the
+        # first Document as the banner when none is named "Banner".
+        picture = f"{fed.urls.base}/media/avatars/{event.picture}"
+        document["attachment"].append(
+            {"type": "Document", "mediaType": "image/png", "url": picture,
+             "name": event.picture_alt}
+        )  # fmt: skip
+        document["image"] = {"type": "Image", "url": picture, "name": event.picture_alt}
     if event.online_url:
         # Mobilizon reads the online address from the Link attachment named "Website".
         document["attachment"].append(

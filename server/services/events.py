@@ -19,6 +19,7 @@ from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from server.models import Account, Actor, Event, Group, Member, Participant
 from server.sanitize import render_text, sanitize_html
+from server.services import avatars
 from server.services.groups import can_read
 from server.storage import events as store
 from server.storage import follows as follow_store
@@ -251,6 +252,51 @@ def read_form(form: EventForm) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Picture:
+    """An image sent with the form, and the words that describe it to those who cannot see it."""
+
+    data: bytes
+    alt: str
+
+
+MAX_ALT = 1500  # Mastodon's limit for a media description
+
+
+def _check_picture(picture: Picture | None) -> dict[str, str]:
+    if picture is None or not picture.data:
+        return {}
+    alt = picture.alt.strip()
+    if not alt:
+        return {"picture_alt": "Describe the picture for those who cannot see it."}
+    error = v.check_text(alt, max_length=MAX_ALT)
+    return {"picture_alt": error} if error else {}
+
+
+async def _store_picture(config: Config, picture: Picture | None) -> tuple[str, str] | None:
+    """Re-encode and keep the picture as avatars are; None when none was sent."""
+    if picture is None or not picture.data:
+        return None
+    try:
+        name = await avatars.store_picture(config, picture.data)
+    except Invalid as exc:
+        message = next(iter(exc.fields.values()), "Send a PNG, JPEG, GIF or WebP image.")
+        raise Invalid({"picture": message}) from None
+    return name, picture.alt.strip()
+
+
+def _read_with_picture(form: EventForm, picture: Picture | None) -> dict[str, Any]:
+    """Check the form and the picture's description together: every error at once."""
+    errors = _check_picture(picture)
+    try:
+        values = read_form(form)
+    except Invalid as exc:
+        raise Invalid({**exc.fields, **errors}) from None
+    if errors:
+        raise Invalid(errors)
+    return values
+
+
 async def _federate(conn: Connection, event: Event | int, action: str) -> None:
     event_id = event if isinstance(event, int) else event.id
     await job_store.insert_job(conn, FEDERATE_EVENT, {"event_id": event_id, "action": action})
@@ -282,9 +328,22 @@ def may_read(event: Event, group: Group | None, membership: Member | None) -> bo
     return event.visibility == "public" or (membership is not None and membership.state == "active")
 
 
-async def create_event(db: Pool, group: Group, organizer: Account, form: EventForm) -> Event:
+async def create_event(
+    db: Pool,
+    group: Group,
+    organizer: Account,
+    form: EventForm,
+    *,
+    picture: Picture | None = None,
+    config: Config | None = None,
+) -> Event:
     """Create an event in a group the organizer is an active member of."""
-    values = read_form(form)
+    values = _read_with_picture(form, picture)
+    async with db.acquire() as conn:  # before a stranger's picture is written to disk
+        member = await group_store.get_membership(conn, group.id, organizer.id)
+    if member is None or member.state != "active":
+        raise Forbidden("Only members of the group can create its events.")
+    stored = await _store_picture(config, picture) if config is not None else None
     if group.visibility == "members":
         values["visibility"] = "members"  # a members-only group's events stay among members
     async with db.acquire() as conn, conn.transaction():
@@ -294,6 +353,8 @@ async def create_event(db: Pool, group: Group, organizer: Account, form: EventFo
         event_id = await store.insert_event(
             conn, group_id=group.id, organizer_id=organizer.id, values=values
         )
+        if stored is not None:
+            await store.update_event_picture(conn, event_id, *stored)
         await _federate(conn, event_id, "create")
         event = await store.get_event(conn, event_id)
     assert event is not None
@@ -309,11 +370,20 @@ async def _require_organizer(conn: Connection, event: Event, account: Account) -
     return member
 
 
-async def update_event(db: Pool, event: Event, editor: Account, form: EventForm) -> Event:
+async def update_event(
+    db: Pool,
+    event: Event,
+    editor: Account,
+    form: EventForm,
+    *,
+    picture: Picture | None = None,
+    config: Config | None = None,
+) -> Event:
     """Change an event; a larger capacity moves people up from the waiting list."""
     async with db.acquire() as conn:
         await _require_organizer(conn, event, editor)
-    values = read_form(form)
+    values = _read_with_picture(form, picture)
+    stored = await _store_picture(config, picture) if config is not None else None
     if event.visibility == "members" and values["visibility"] == "public":
         group = await _get_group(db, event.group_id)
         if group is not None and group.visibility == "members":
@@ -321,6 +391,8 @@ async def update_event(db: Pool, event: Event, editor: Account, form: EventForm)
     async with db.acquire() as conn, conn.transaction():
         await store.get_event(conn, event.id, lock=True)
         await store.update_event(conn, event.id, values)
+        if stored is not None:
+            await store.update_event_picture(conn, event.id, *stored)
         await _fill_places(conn, event.id)
         await _federate(conn, event.id, "update")
         updated = await store.get_event(conn, event.id)

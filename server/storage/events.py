@@ -15,7 +15,8 @@ _COLUMNS = """
            e.starts_at, e.ends_at, e.timezone, e.all_day, e.place_name, e.street_address,
            e.postal_code, e.locality, e.country, e.latitude, e.longitude, e.online_url,
            e.category, e.status, e.visibility, e.capacity, e.join_mode, e.external_url,
-           e.question, e.show_participants, e.remote_participant_count, e.sequence,
+           e.question, e.show_participants, e.picture, e.picture_alt,
+           e.remote_participant_count, e.sequence,
            e.created_at, e.updated_at, e.deleted_at,
 """
 _FROM = """
@@ -87,6 +88,12 @@ async def update_event(conn: Connection, event_id: int, values: dict[str, Any]) 
         """,
         event_id,
         *(values[f] for f in FIELDS),
+    )
+
+
+async def update_event_picture(conn: Connection, event_id: int, name: str, alt: str) -> None:
+    await conn.execute(
+        "UPDATE events SET picture = $2, picture_alt = $3 WHERE id = $1", event_id, name, alt
     )
 
 

@@ -194,3 +194,47 @@ async def test_members_discuss_an_event_on_its_page_not_on_the_group_page(
     assert (await ben.post(f"{path}/comments", {"content": "Moi !"})).status_code == 403
     assert (await alice.post(f"{path}/comments", {"content": " "})).status_code == 422
     assert await snapshot(db) == before
+
+
+def png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 400), (200, 80, 20)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_event_picture_is_reencoded_with_its_description(
+    visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    alice = await signed_in(visitors, db, web_config, "alice")
+    group = {"slug": "voisins", "name": "Voisins", "visibility": "public", "join_policy": "open"}
+    await alice.post("/groups", group)
+    before = await snapshot(db)
+    picture = {"picture": ("soupe.png", png(), "image/png")}
+
+    missing_alt = await alice.post("/groups/voisins/events", EVENT_FORM, files=picture)
+    not_an_image = await alice.post(
+        "/groups/voisins/events", {**EVENT_FORM, "picture_alt": "Une soupe"},
+        files={"picture": ("x.png", b"<svg onload=alert(1)>", "image/png")},
+    )  # fmt: skip
+
+    assert missing_alt.status_code == not_an_image.status_code == 422
+    page = parse(missing_alt.text)
+    assert field_error(page, "picture_alt") == "Describe the picture for those who cannot see it."
+    assert (
+        field_error(parse(not_an_image.text), "picture") == "Send a PNG, JPEG, GIF or WebP image."
+    )
+    assert await snapshot(db) == before
+    response = await alice.post(
+        "/groups/voisins/events", {**EVENT_FORM, "picture_alt": "Une marmite de soupe"},
+        files=picture,
+    )  # fmt: skip
+    assert response.status_code == 303
+    image = (await alice.page(response.headers["location"])).one("img", class_="event-picture")
+    assert image.attrs["alt"] == "Une marmite de soupe"
+    served = await alice.get(image.attrs["src"])
+    assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
+    assert served.content != png()  # re-encoded, never stored as sent

@@ -11,14 +11,14 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Event
-from server.services import events, groups, posts
-from server.services.events import CATEGORIES, EventForm
+from server.services import avatars, events, groups, posts
+from server.services.events import CATEGORIES, EventForm, Picture
 from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, form_values, parse_id, require_account
 from web.i18n import Translator
@@ -75,18 +75,21 @@ def _form_of(form: FormData) -> EventForm:
     return EventForm(**values)  # type: ignore[arg-type]
 
 
-def _shown(form: EventForm) -> dict[str, str]:
+def _shown(form: EventForm, picture_alt: str = "") -> dict[str, str]:
     """Return the form's values as the template's fields show them (check boxes as 'on')."""
     shown = {name: getattr(form, name) for name in EventForm.names()}
+    shown["picture_alt"] = picture_alt
     shown["all_day"] = "on" if form.all_day else ""
     shown["show_participants"] = "on" if form.show_participants else ""
     return shown
 
 
-def _form_context(request: Request, form: EventForm, errors: dict[str, str]) -> dict[str, object]:
+def _form_context(
+    request: Request, form: EventForm, errors: dict[str, str], picture_alt: str = ""
+) -> dict[str, object]:
     t = translator(request)
     return {
-        "form": _shown(form),
+        "form": _shown(form, picture_alt),
         "errors": errors,
         "timezones": TIMEZONES,
         "categories": [(c, t.gettext(c)) for c in FORM_CATEGORIES],
@@ -135,15 +138,27 @@ async def new_event_page(request: Request) -> Response:
     return render(request, "event_form.html", context)
 
 
+async def _picture_of(form: FormData) -> Picture | None:
+    """Return the uploaded picture with its description, or None when no file was sent."""
+    upload = form.get("picture")
+    if not isinstance(upload, UploadFile):
+        return None
+    data = await upload.read(avatars.MAX_BYTES + 1)
+    return Picture(data, field(form, "picture_alt")) if data else None
+
+
 async def create_event(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
     typed = _form_of(form)
     try:
-        event = await events.create_event(db, group, account, typed)
+        event = await events.create_event(
+            db, group, account, typed, picture=await _picture_of(form),
+            config=request.app.state.config,
+        )  # fmt: skip
     except Invalid as exc:
-        context = _form_context(request, typed, exc.fields)
+        context = _form_context(request, typed, exc.fields, field(form, "picture_alt"))
         context.update({"group": group, "action": f"/groups/{group.slug}/events", "editing": False})
         return render(request, "event_form.html", context, status=422)
     return redirect(request, f"/events/{event.id}")
@@ -191,7 +206,7 @@ async def edit_page(request: Request) -> Response:
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
     if not view.can_manage:
         raise Forbidden("Only the event's organizers can do this.")
-    context = _form_context(request, EventForm.of_event(view.event), {})
+    context = _form_context(request, EventForm.of_event(view.event), {}, view.event.picture_alt)
     context.update(
         {"group": view.group, "action": f"/events/{view.event.id}/edit", "editing": True}
     )
@@ -204,9 +219,12 @@ async def edit(request: Request, form: FormData) -> Response:
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
     typed = _form_of(form)
     try:
-        await events.update_event(db, view.event, account, typed)
+        await events.update_event(
+            db, view.event, account, typed, picture=await _picture_of(form),
+            config=request.app.state.config,
+        )  # fmt: skip
     except Invalid as exc:
-        context = _form_context(request, typed, exc.fields)
+        context = _form_context(request, typed, exc.fields, field(form, "picture_alt"))
         context.update(
             {"group": view.group, "action": f"/events/{view.event.id}/edit", "editing": True}
         )
