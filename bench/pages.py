@@ -1,6 +1,7 @@
 """Load test of the public pages: a seeded group served by the real app over loopback.
 
-Starts a throwaway embedded PostgreSQL, seeds one group (1,000 members, 10,000 posts), serves
+Starts a throwaway embedded PostgreSQL, seeds one group (1,000 members, 10,000 posts, 1,000
+events: half past, half to come), serves
 the app with uvicorn in a subprocess on 127.0.0.1, drives it with 32 concurrent connections,
 prints latency tables and the query plans of the group page. Run: `.venv/bin/python
 bench/pages.py [--quick]`; bench/README.md explains the numbers.
@@ -49,6 +50,7 @@ from server.db import create_pool
 from server.sanitize import render_text
 from server.services.groups import create_group
 from server.services.posts import mention_resolver
+from server.storage import events as event_store
 from server.storage import groups as group_store
 from server.storage import posts as post_store
 
@@ -85,10 +87,13 @@ class Scale:
     serial_duration: float
     concurrency: int = 32
     max_requests: int = 200_000  # a bound on each scenario, whatever the speed
+    events: int = 1_000
 
 
 FULL = Scale(members=1_000, posts=10_000, warmup=2, duration=10, serial_warmup=1, serial_duration=3)
-QUICK = Scale(members=100, posts=1_000, warmup=1, duration=3, serial_warmup=0.5, serial_duration=1)
+QUICK = Scale(
+    members=100, posts=1_000, warmup=1, duration=3, serial_warmup=0.5, serial_duration=1, events=200
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,7 @@ async def seed(url: str, config: Config, scale: Scale) -> Seeded:
             member_ids = await _insert_members(conn, owner.id, group.id, scale.members - 1)
             posts = await _insert_posts(conn, config, group.id, [owner.id, *member_ids], scale)
             likes = await _insert_likes(conn, group.id)
+            await _insert_events(conn, group.id, [owner.id, *member_ids], scale.events)
         async with pool.acquire() as conn:
             # A steady state: statistics known and the visibility map set, as autovacuum would.
             await conn.execute("VACUUM ANALYZE")
@@ -267,6 +273,46 @@ async def _insert_likes(conn: Any, group_id: int) -> int | None:
         group_id,
     )
     return int(status.split()[-1])
+
+
+async def _insert_events(conn: Any, group_id: int, member_ids: list[int], count: int) -> None:
+    """COPY `count` events in, one every other day around today, with their participants."""
+    rng = random.Random(3)
+    today = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0)
+    records = []
+    for i in range(count):
+        start = today + timedelta(days=2 * (i - count // 2))
+        title = rng.choice(("Repas partagé", "Atelier vélo", "Cercle de parole", "Assemblée"))
+        records.append(
+            (group_id, member_ids[i % len(member_ids)], f"{title} n° {i}",
+             "Chacun apporte un plat.", "<p>Chacun apporte un plat.</p>", start,
+             start + timedelta(hours=3), "Europe/Paris", "Maison de quartier",
+             "12 rue Sainte-Catherine", "33000", "Bordeaux", rng.choice((None, 12, 30)),
+             rng.randint(0, 3))
+        )  # fmt: skip
+    await conn.copy_records_to_table(
+        "events",
+        records=records,
+        columns=[
+            "group_id", "organizer_id", "title", "description", "description_html",
+            "starts_at", "ends_at", "timezone", "place_name", "street_address", "postal_code",
+            "locality", "capacity", "sequence",
+        ],
+    )  # fmt: skip
+    # Up to eight people going to each event, the first members of the group.
+    await conn.execute(
+        """
+        INSERT INTO event_participants (event_id, actor_id, state)
+        SELECT e.id, m.actor_id, 'going'
+        FROM events e
+        CROSS JOIN LATERAL (
+            SELECT actor_id FROM memberships WHERE group_id = $1
+            ORDER BY actor_id LIMIT e.id % 9
+        ) AS m
+        WHERE e.group_id = $1
+        """,
+        group_id,
+    )
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -466,6 +512,16 @@ async def print_plans(url: str, seeded: Seeded) -> None:
         ("groups.get_group (post page)", lambda c: group_store.get_group(c, seeded.group_id)),
         ("posts.list_replies (post page)", lambda c: post_store.list_replies(c, post_id)),
         ("groups.list_groups (home)", lambda c: group_store.list_groups(c)),
+        (
+            "events.list_group_events (agenda, to come)",
+            lambda c: event_store.list_group_events(
+                c, seeded.group_id, upcoming=True, now=datetime.now(UTC), limit=20
+            ),
+        ),
+        (
+            "events.list_calendar_events (ICS feed)",
+            lambda c: event_store.list_calendar_events(c, seeded.group_id, limit=1000),
+        ),
     ]
     conn = await asyncpg.connect(url)
     try:
@@ -530,6 +586,8 @@ async def measure(
         "GET /groups/<slug>?before=": lambda: f"/groups/{GROUP_SLUG}?before={deep}",
         "GET /posts/<random id>": lambda: f"/posts/{rng.choice(seeded.post_ids)}",
         "GET /": lambda: "/",
+        "GET /groups/<slug>/events": lambda: f"/groups/{GROUP_SLUG}/events",
+        "GET /groups/<slug>/calendar.ics": lambda: f"/groups/{GROUP_SLUG}/calendar.ics",
     }
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as client:
         # A page that rendered the wrong thing fast would make a fine but false number.
@@ -538,6 +596,12 @@ async def measure(
             if page.status_code != 200 or page.text.count('class="post"') != 20:
                 tail = log.read_text()[-4000:]
                 raise RuntimeError(f"{path} should show 20 posts; server log:\n{tail}")
+        agenda = await client.get(f"/groups/{GROUP_SLUG}/events")
+        if agenda.status_code != 200 or agenda.text.count('<article class="event') != 30:
+            raise RuntimeError("the agenda should show 20 events to come and 10 past ones")
+        feed = await client.get(f"/groups/{GROUP_SLUG}/calendar.ics")
+        if feed.status_code != 200 or feed.text.count("BEGIN:VEVENT") != scale.events:
+            raise RuntimeError(f"the calendar feed should hold {scale.events} events")
     loaded = await run_scenarios(
         port,
         scenarios,
@@ -583,7 +647,8 @@ def run(scale: Scale, access_log: bool) -> int:
             seeded = asyncio.run(seed(url, config, scale))
             print(
                 f"seeded 1 group, {scale.members} members, {scale.posts} posts"
-                f" ({len(seeded.top_level_ids)} top-level), {seeded.likes} likes"
+                f" ({len(seeded.top_level_ids)} top-level), {seeded.likes} likes,"
+                f" {scale.events} events"
                 f" in {time.perf_counter() - t0:.1f} s"
             )
             log = folder / "server.log"
@@ -592,7 +657,7 @@ def run(scale: Scale, access_log: bool) -> int:
                 pids = (server.pid, postgres.get_pid())
                 results = asyncio.run(measure(port, seeded, scale, pids, log))
             print_errors(results, log)
-            loaded, serial = results[:4], results[4:]
+            loaded, serial = results[: len(results) // 2], results[len(results) // 2 :]
             print_latency_table(
                 f"{scale.concurrency} connections, {scale.duration:.0f} s each"
                 f" after {scale.warmup:.0f} s warm-up"
@@ -614,6 +679,8 @@ PAGE_NAMES = {  # scenario -> how the table of `make bench` names it
     "GET /groups/<slug>?before=": "older page",
     "GET /posts/<random id>": "post page",
     "GET /": "home page",
+    "GET /groups/<slug>/events": "group agenda ({events} events)",
+    "GET /groups/<slug>/calendar.ics": "group ICS feed ({events} events)",
 }
 
 
@@ -623,13 +690,15 @@ def report_figures(loaded: list[Result], serial: list[Result], scale: Scale) -> 
     data = "" if full else f" ({scale.members:,} members, {scale.posts:,} posts)"
     for r in serial:
         report(
-            f"{PAGE_NAMES[r.scenario]}, 1 connection, p50 / p99{data}",
+            f"{PAGE_NAMES[r.scenario].format(events=f'{scale.events:,}')}, 1 connection,"
+            f" p50 / p99{data}",
             f"{r.percentile_ms(50):.1f} / {r.percentile_ms(99):.1f} ms",
             AIM,
         )
     for r in loaded:
         report(
-            f"{PAGE_NAMES[r.scenario]}, {scale.concurrency} connections, req/s (p50 / p99){data}",
+            f"{PAGE_NAMES[r.scenario].format(events=f'{scale.events:,}')},"
+            f" {scale.concurrency} connections, req/s (p50 / p99){data}",
             f"{r.requests / r.elapsed:.0f} ({r.percentile_ms(50):.0f} / {r.percentile_ms(99):.0f}"
             " ms)",
             AIM,

@@ -95,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     create_group.add_argument("--owner", required=True, help="username of the first owner")
     create_group.add_argument("--visibility", choices=("public", "members"), default="public")
     create_group.add_argument("--join", choices=("open", "approval", "invite"), default="open")
+
+    demo = add(
+        "demo",
+        "Fill the instance with a sample French-speaking collective: people, groups, posts,"
+        " events (adds to what is there; safe to run again).",
+    )
+    demo.add_argument("--json", action="store_true", help="print what was made as JSON")
     return parser
 
 
@@ -276,6 +283,19 @@ def _create_group(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(_with_pool(config, work))
 
 
+def _demo(config: Config, args: argparse.Namespace) -> None:
+    import json
+
+    from entraide.demo import describe, run_demo
+
+    async def work(pool: Pool) -> dict[str, Any]:
+        await _require_migrated(pool)
+        return await run_demo(pool, config)
+
+    report = asyncio.run(_with_pool(config, work))
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else describe(report))
+
+
 def _doctor(config: Config) -> None:
     from entraide.doctor import run_checks
 
@@ -323,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             _create_user(config, args)
         elif args.command == "group":
             _create_group(config, args)
+        elif args.command == "demo":
+            _demo(config, args)
     except Invalid as exc:
         fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()))
     except DomainError as exc:

@@ -6,6 +6,7 @@ Processing happens later, in a worker (federation/processing.py), so a peer neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
@@ -134,12 +135,27 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
         return InboxReply(400, "The activity id is not on the actor's host")
     await inbox.accept_activity(
         fed.db,
-        activity_id=activity_id,
+        activity_id=_received_id(activity, activity_id),
         type=activity_type,
         actor_uri=actor_uri,
         payload=activity,
     )
     return InboxReply(202, "Accepted")
+
+
+def _received_id(activity: dict[str, Any], activity_id: str) -> str:
+    """Return the id a received activity is deduplicated by.
+
+    Mobilizon sends every Update of an Event with the id of its Create (`<event>/activity`):
+    two edits would look like one replayed. Its Event carries `updated`, which tells them apart.
+    """
+    obj = activity.get("object")
+    if activity.get("type") != "Update" or not isinstance(obj, dict) or obj.get("type") != "Event":
+        return activity_id
+    updated = obj.get("updated")
+    stamp = updated if isinstance(updated, str) and len(updated) <= 40 else ""
+    keyed = f"{activity_id}#updated={stamp}"
+    return keyed if stamp and fits_id(keyed) else activity_id
 
 
 def _same_host(a: str, b: str) -> bool:

@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
+from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
 from server.services.mobilizations import (
@@ -62,6 +64,9 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         RELAY_MOBILIZATION: bind(mobilization_objects.relay_mobilization),
         SEND_ALLIANCE: bind(mobilization_objects.send_alliance),
         RESOLVE_AND_OFFER: bind(mobilization_objects.resolve_and_offer),
+        FEDERATE_EVENT: bind(event_objects.federate_event),
+        SEND_EVENT_RESPONSE: bind(event_objects.send_event_response),
+        SEND_EVENT_JOIN: bind(event_objects.send_event_join),
     }
 
 

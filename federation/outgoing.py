@@ -134,6 +134,8 @@ async def federate_post(fed: Federation, job: Job) -> None:
     if post.in_reply_to_id is not None:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         parent_uri = (parent.uri or urls.post(parent.id)) if parent else None
+    elif post.event_id is not None:
+        parent_uri = f"{urls.base}/events/{post.event_id}"  # a comment in its discussion
     tags, mentioned = await post_tags(fed, post.content)
     note = note_document(urls, post, author_uri, group_uri, tags)
     note.pop("@context")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
+from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
@@ -24,7 +25,9 @@ from server.worker import PermanentJobError
 
 log = logging.getLogger(__name__)
 
-NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question", "Event"})
+NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
+# Events are kept as events, not posts (federation/objects/events.py).
+ANNOUNCEABLE = NOTE_TYPES | {"Event"}
 ActivityHandler = Callable[[Federation, dict[str, Any], Actor], Awaitable[str]]
 
 
@@ -51,6 +54,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         return "unfollowed" if removed else "no such follow"
     if inner_type == "Create" and isinstance(obj, dict):
         return await petition_objects.receive_undo_vote(fed, obj, actor)
+    if inner_type == "Join" and isinstance(obj, dict):
+        return await event_objects.on_leave(fed, activity, actor)
     like_uri = id_of(obj)
     if inner_type in ("Like", "") and like_uri:
         removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
@@ -59,6 +64,8 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
 
 
 async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    if event_objects.is_join_response(activity, fed):
+        return await event_objects.on_join_response(fed, activity, actor)
     obj = activity.get("object")
     if mobilization_objects.is_alliance_answer(obj):
         return await mobilization_objects.on_alliance_answer(fed, activity, actor)
@@ -103,7 +110,9 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
         content = f"<p>{text_of(obj.get('name'), 500)}</p>"
     sensitive = obj.get("sensitive") is True or bool(obj.get("summary"))
     url = obj.get("url")
+    event_id = event_objects.local_event_id(fed, in_reply_to)
     return RemoteNote(
+        in_reply_to_event_id=event_id if reply_id is None else None,
         uri=uri,
         url=url if isinstance(url, str) else id_of(url),
         content_html=content,
@@ -122,6 +131,8 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     obj = activity.get("object")
     if isinstance(obj, str):
         obj = await fed.http.get_json(obj, fed.instance_signer)
+    if isinstance(obj, dict) and "Event" in types_of(obj):
+        return await event_objects.receive_event_document(fed, obj, actor)
     if not isinstance(obj, dict) or not NOTE_TYPES.intersection(types_of(obj)):
         return "ignored: not a post"
     if id_of(obj) is None or not _same_host(obj["id"], str(actor.uri)):
@@ -147,7 +158,7 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         obj = obj.get("object")  # Lemmy and FEP-1b12 groups announce the Create
     elif isinstance(obj, dict) and {"Update", "Delete"}.intersection(types_of(obj)):
         return await _announced_change(fed, obj)
-    elif isinstance(obj, dict) and types_of(obj) and not NOTE_TYPES.intersection(types_of(obj)):
+    elif isinstance(obj, dict) and types_of(obj) and not ANNOUNCEABLE.intersection(types_of(obj)):
         return "ignored: announced activity"
     uri = id_of(obj)
     if uri is not None and fed.urls.is_local(uri):
@@ -155,7 +166,11 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         return await mobilization_objects.receive_relay_of_ours(fed, uri, actor)
     if uri is None:
         return "ignored"
+    if isinstance(obj, dict) and "Event" in types_of(obj):
+        return await event_objects.on_announced_event(fed, uri, actor)
     if await actors.find_post_by_uri(fed.db, uri) is not None:
+        return "already known"
+    if await event_objects.is_known_event(fed, uri):
         return "already known"
     # Never trust an announced copy: fetch the object from its origin.
     document = await fed.http.get_json(uri, fed.instance_signer)
@@ -164,6 +179,10 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         return "refused: object not attributed on its own host"
     if not NOTE_TYPES.intersection(types_of(document)):
         return "ignored: not a post"
+    if "Event" in types_of(document):
+        return await event_objects.receive_event_document(
+            fed, document, await get_actor(fed, author_uri)
+        )
     author = await get_actor(fed, author_uri)
     if petition_objects.is_petition(document):
         return await petition_objects.receive_petition(fed, document, author)
@@ -220,6 +239,9 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor refreshed"
     if petition_objects.is_petition(obj):
         return await petition_objects.receive_petition(fed, obj, actor)
+    if "Event" in types_of(obj):
+        # Mobilizon publishes a draft with an Update: an unknown event is kept as new.
+        return await event_objects.receive_event_document(fed, obj, actor)
     if NOTE_TYPES.intersection(types_of(obj)):
         note = await _note_from(fed, obj)
         post_id, changed = await inbound.receive_note_update(
@@ -237,6 +259,8 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         await inbound.receive_actor_delete(fed.db, actor)
         fed.known.forget(actor)
         return "actor deleted"
+    if await event_objects.is_known_event(fed, uri):
+        return await event_objects.on_event_delete(fed, uri, actor)
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
 
@@ -265,6 +289,8 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Delete": on_delete,
     "Like": on_like,
     "Offer": mobilization_objects.on_offer,
+    "Join": event_objects.on_join,
+    "Leave": event_objects.on_leave,
 }
 
 

@@ -24,6 +24,7 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.events import event_activity, event_json
 from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
 from federation.outgoing import post_tags
@@ -130,6 +131,8 @@ async def post_json(request: Request) -> Response:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         if parent is not None:
             note["inReplyTo"] = parent.uri or fed.urls.post(parent.id)
+    elif post.event_id is not None:
+        note["inReplyTo"] = f"{fed.urls.base}/events/{post.event_id}"
     return ActivityJSONResponse(note)
 
 
@@ -137,6 +140,8 @@ async def post_activity(request: Request) -> Response:
     """Serve the activities published about a post (its Create, the group's Announce)."""
     fed = _fed(request)
     uri = fed.urls.base + request.url.path
+    if "\x00" in uri:  # PostgreSQL refuses to compare text holding NUL: it names nothing here
+        return _error(404, "No such activity")
     document = await outbox.get_outbox_activity(fed.db, uri)
     if document is None:
         return _error(404, "No such activity")
@@ -320,6 +325,7 @@ NEGOTIATED = {
     "/posts/{post_id}": post_json,
     "/petitions/{petition_id}": petition_json,
     "/mobilizations/{mobilization_id}": mobilization_json,
+    "/events/{event_id}": event_json,
 }
 
 
@@ -352,4 +358,9 @@ def federation_routes() -> list[BaseRoute]:
         Route("/petitions/{petition_id}/{kind}/{stamp}", post_activity),
         Route("/mobilizations/{mobilization_id}/activity", post_activity),
         Route("/mobilizations/{mobilization_id}/relays/{name}", post_activity),
+        # An event's Create, Announce and Delete; its Updates and the answers to Joins.
+        Route("/events/{event_id}/activity", event_activity),
+        Route("/events/{event_id}/announce", event_activity),
+        Route("/events/{event_id}/delete", event_activity, methods=["GET"]),
+        Route("/events/{event_id}/{kind}/{stamp}", event_activity),
     ]

@@ -72,6 +72,7 @@ class Post:
     uri: str | None = None  # ActivityPub id of a remote post
     url: str | None = None  # its human page on its server
     like_count: int = 0
+    event_id: int | None = None  # a comment in an event's discussion
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class RemoteNote:
     in_reply_to_id: int | None  # a known post (local or remote) this one answers
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
+    in_reply_to_event_id: int | None = None  # a local event this one answers
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).
@@ -301,3 +303,87 @@ class Reach:
     failed: int
     relayed_by: list[str]
     awaiting_approval: list[str]
+
+
+@dataclass(frozen=True)
+class Event:
+    """A gathering of a group: local, or received from a peer (Mobilizon, another Entraide)."""
+
+    id: int
+    uri: str | None  # ActivityPub id of a remote event
+    url: str | None
+    group_id: int
+    group_name: str
+    group_domain: str | None
+    group_display_name: str
+    organizer_id: int
+    organizer_name: str
+    organizer_domain: str | None
+    title: str
+    description: str
+    description_html: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    all_day: bool
+    place_name: str
+    street_address: str
+    postal_code: str
+    locality: str
+    country: str
+    latitude: float | None
+    longitude: float | None
+    online_url: str
+    category: str
+    status: str
+    visibility: str
+    capacity: int | None
+    join_mode: str
+    external_url: str
+    question: str
+    show_participants: bool
+    picture: str | None
+    picture_alt: str
+    going_count: int
+    waiting_count: int
+    pending_count: int
+    remote_participant_count: int | None
+    sequence: int
+    created_at: datetime
+    updated_at: datetime | None
+    deleted_at: datetime | None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+    @property
+    def participant_count(self) -> int:
+        """People going: counted here for local events, as the origin says for remote ones."""
+        if self.is_local or self.remote_participant_count is None:
+            return self.going_count
+        return self.remote_participant_count
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.participant_count, 0)
+
+    @property
+    def has_place(self) -> bool:
+        return bool(self.place_name or self.street_address or self.locality)
+
+
+@dataclass(frozen=True)
+class Participant:
+    id: int
+    event_id: int
+    actor_id: int
+    name: str
+    domain: str | None
+    display_name: str
+    uri: str | None
+    state: str  # going, waiting, pending, rejected
+    message: str
+    join_uri: str | None
+    promoted_at: datetime | None
+    created_at: datetime

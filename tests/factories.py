@@ -7,13 +7,16 @@ create the few a test needs, not more.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
+from datetime import date, timedelta
 from typing import Any
 
 from server.config import Config
 from server.db import Pool
-from server.models import Account, Group, Post
-from server.services import accounts, groups, posts
+from server.models import Account, Event, Group, Post
+from server.services import accounts, events, groups, posts
+from server.services.events import EventForm
 
 PASSWORD = "correct horse battery staple"
 TABLES = (
@@ -114,3 +117,23 @@ async def count_rows(db: Pool, table: str) -> int:
     async with db.acquire() as conn:
         value: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
     return value
+
+
+def event_form(**changes: Any) -> EventForm:
+    """Return a valid event form for next week in Paris; keyword arguments change its fields."""
+    base = EventForm(
+        title="Repas partagé",
+        description="Chacun apporte un plat.",
+        start_date=(date.today() + timedelta(days=7)).isoformat(),
+        start_time="19:00",
+        end_time="22:00",
+        timezone="Europe/Paris",
+        place_name="Salle des fêtes",
+        locality="Lyon",
+    )
+    return dataclasses.replace(base, **changes)
+
+
+async def make_event(db: Pool, group: Group, organizer: Account, **changes: Any) -> Event:
+    """Create an event next week; keyword arguments change the form's fields."""
+    return await events.create_event(db, group, organizer, event_form(**changes))

@@ -13,7 +13,16 @@ from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
 from server.services.health import check_health
-from web.pages import accounts, admin, following, groups, mobilizations, petitions, posts
+from web.pages import (
+    accounts,
+    admin,
+    events,
+    following,
+    groups,
+    mobilizations,
+    petitions,
+    posts,
+)
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -52,6 +61,30 @@ async def health(request: Request) -> Response:
 
 def post(path: str, handler: object) -> Route:
     return Route(path, form_endpoint(handler), methods=["POST"])  # type: ignore[arg-type]
+
+
+def event_routes() -> list[BaseRoute]:
+    """Return the routes of agendas, events and their calendars."""
+    return [
+        Route("/events", events.public_agenda),
+        Route("/events.ics", events.public_ics),
+        Route("/groups/{slug}/calendar.ics", events.group_ics),
+        Route("/events/{event_id}/event.ics", events.event_ics),
+        Route("/agenda", events.my_agenda),
+        Route("/groups/{slug}/events", events.group_agenda),
+        Route("/groups/{slug}/events/new", events.new_event_page),
+        post("/groups/{slug}/events", events.create_event),
+        Route("/events/{event_id}", events.event_page),
+        Route("/events/{event_id}/edit", events.edit_page),
+        post("/events/{event_id}/edit", events.edit),
+        post("/events/{event_id}/cancel", events.cancel),
+        post("/events/{event_id}/delete", events.delete),
+        post("/events/{event_id}/join", events.join),
+        post("/events/{event_id}/leave", events.leave),
+        post("/events/{event_id}/comments", events.comment),
+        post("/events/{event_id}/participants/{participant_id}/decide", events.decide),
+        Route("/events/{event_id}/participants.csv", events.participants_csv),
+    ]
 
 
 def web_routes() -> list[BaseRoute]:
@@ -117,6 +150,7 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/alliances/{actor_id}/accept", mobilizations.accept),
         post("/groups/{slug}/alliances/{actor_id}/relay", mobilizations.set_relay),
         post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
+        *event_routes(),
         Route("/media/avatars/{name}", avatar_file),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -1,1 +1,1 @@
-"""ActivityStreams objects, one module per object type."""
+"""ActivityStreams objects, one module per object type: documents built, read and published."""

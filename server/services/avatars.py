@@ -57,6 +57,11 @@ async def _store(config: Config, data: bytes) -> str:
     return name
 
 
+async def store_picture(config: Config, data: bytes) -> str:
+    """Check and re-encode an image as avatars are (an event's picture); return its name."""
+    return await _store(config, data)
+
+
 def avatar_path(config: Config, name: str) -> Path | None:
     """Return the file of a stored avatar, or None if the name is not one of ours."""
     if (

@@ -16,6 +16,7 @@ from server.names import clean_display_name, clean_handle
 from server.sanitize import sanitize_html
 from server.services.posts import FEDERATE_POST
 from server.storage import actors as actor_store
+from server.storage import events as event_store
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
@@ -59,6 +60,7 @@ async def receive_note(
     warning = note.content_warning.strip()[: v.MAX_CONTENT_WARNING]
     async with db.acquire() as conn, conn.transaction():
         group_id: int | None = None
+        event_id: int | None = None
         relay = False
         if note.in_reply_to_id is not None:
             parent = await post_store.get_post(conn, note.in_reply_to_id)
@@ -70,6 +72,16 @@ async def receive_note(
                 # those who may post in the group, or a stranger could write among its members.
                 if not relay and not await _may_post_in_group(conn, group_id, author):
                     return None
+        if group_id is None and note.in_reply_to_event_id is not None:
+            event = await event_store.get_event(conn, note.in_reply_to_event_id)
+            group = await group_store.get_group(conn, event.group_id) if event else None
+            if event is None or group is None:
+                return None
+            group_id, event_id = group.id, event.id
+            relay = group.visibility == "public" and event.visibility == "public"
+            # As for posts: a members-only event takes comments only from those who may post.
+            if not relay and not await _may_post_in_group(conn, group_id, author):
+                return None
         if group_id is None:
             for candidate in note.addressed_group_ids:
                 if await _may_post_in_group(conn, candidate, author):
@@ -91,6 +103,7 @@ async def receive_note(
             content_warning=warning,
             in_reply_to_id=note.in_reply_to_id,
             via_actor_id=via.id if via is not None and group_id is None else None,
+            event_id=event_id,
         )
         if post_id is not None and group_id is not None and relay:
             await job_store.insert_job(

@@ -13,6 +13,7 @@ from server.errors import Forbidden, Invalid, NotFound
 from server.models import Account, Group, Post
 from server.sanitize import MentionResolver, render_text
 from server.services.groups import can_read
+from server.storage import events as event_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 from server.storage import posts as store
@@ -62,8 +63,10 @@ async def create_post(
     content: str,
     content_warning: str = "",
     in_reply_to_id: int | None = None,
+    event_id: int | None = None,
 ) -> Post:
-    """Publish a post (or a reply) in a group the author is an active member of."""
+    """Publish a post (or a reply, or a comment on an event) in a group the author is an
+    active member of."""
     content_warning = content_warning.strip()
     _check(content, content_warning)
     async with db.acquire() as conn, conn.transaction():
@@ -74,6 +77,10 @@ async def create_post(
             parent = await store.get_post(conn, in_reply_to_id)
             if parent is None or parent.group_id != group.id:
                 raise NotFound("This post does not exist.")
+        if event_id is not None:
+            event = await event_store.get_event(conn, event_id)
+            if event is None or event.group_id != group.id:
+                raise NotFound("This event does not exist.")
         post_id = await store.insert_post(
             conn,
             group_id=group.id,
@@ -82,6 +89,7 @@ async def create_post(
             content_html=render_text(content, mention_resolver(config), tag_url(config)),
             content_warning=content_warning,
             in_reply_to_id=in_reply_to_id,
+            event_id=event_id,
         )
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
         post = await store.get_post(conn, post_id)
@@ -141,6 +149,12 @@ async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post
     if not can_read(group, membership):
         raise Forbidden("This group shares its posts with members only.")
     return post, group
+
+
+async def list_event_posts(db: Pool, event_id: int) -> list[Post]:
+    """Return an event's discussion (its readers were checked with the event)."""
+    async with db.acquire() as conn:
+        return await store.list_event_posts(conn, event_id)
 
 
 async def list_replies(db: Pool, post: Post) -> list[Post]:

@@ -81,3 +81,23 @@ async def update_job_retry(
 async def count_jobs(conn: Connection) -> int:
     value: int = await conn.fetchval("SELECT count(*) FROM jobs")
     return value
+
+
+async def insert_job_unless_queued(
+    conn: Connection, kind: str, payload: dict[str, Any], run_at: datetime
+) -> bool:
+    """Queue a job unless the same one already waits unclaimed: a burst of changes, one job."""
+    result: str = await conn.execute(
+        """
+        INSERT INTO jobs (kind, payload, run_at)
+        SELECT $1, $2::jsonb, $3
+        WHERE NOT EXISTS (
+            SELECT 1 FROM jobs
+            WHERE kind = $1 AND payload = $2::jsonb AND attempts = 0 AND claimed_by IS NULL
+        )
+        """,
+        kind,
+        json.dumps(payload),
+        run_at,
+    )
+    return result.endswith(" 1")

@@ -12,7 +12,7 @@ _SELECT = """
            a.domain AS author_domain, a.display_name AS author_display_name,
            a.avatar AS author_avatar, p.content, p.content_html, p.content_warning,
            p.in_reply_to_id, p.created_at, p.updated_at, p.uri, p.url,
-           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count
+           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count, p.event_id
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -38,6 +38,7 @@ def _post(row: Any) -> Post:
         uri=row["uri"],
         url=row["url"],
         like_count=row["like_count"],
+        event_id=row["event_id"],
     )
 
 
@@ -50,12 +51,13 @@ async def insert_post(
     content_html: str,
     content_warning: str,
     in_reply_to_id: int | None = None,
+    event_id: int | None = None,
 ) -> int:
     post_id: int = await conn.fetchval(
         """
         INSERT INTO posts (group_id, author_id, content, content_html, content_warning,
-                           in_reply_to_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+                           in_reply_to_id, event_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         RETURNING id
         """,
         group_id,
@@ -64,6 +66,7 @@ async def insert_post(
         content_html,
         content_warning,
         in_reply_to_id,
+        event_id,
     )
     return post_id
 
@@ -111,6 +114,7 @@ async def list_group_posts(
         _SELECT
         + """
         WHERE p.group_id = $1 AND p.deleted_at IS NULL AND p.in_reply_to_id IS NULL
+          AND p.event_id IS NULL
           -- not "$2 IS NULL OR ...": a reused (generic) plan could not use the index then
           AND p.id < coalesce($2::bigint, 9223372036854775807)
         ORDER BY p.id DESC
@@ -118,6 +122,16 @@ async def list_group_posts(
         """,
         group_id,
         before_id,
+        limit,
+    )
+    return [_post(r) for r in rows]
+
+
+async def list_event_posts(conn: Connection, event_id: int, *, limit: int = 200) -> list[Post]:
+    """Return an event's discussion, oldest first."""
+    rows = await conn.fetch(
+        _SELECT + " WHERE p.event_id = $1 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $2",
+        event_id,
         limit,
     )
     return [_post(r) for r in rows]
@@ -149,13 +163,14 @@ async def insert_remote_post(
     content_warning: str,
     in_reply_to_id: int | None,
     via_actor_id: int | None,
+    event_id: int | None = None,
 ) -> int | None:
     """Store a post received from a peer; None if its URI is already known."""
     post_id: int | None = await conn.fetchval(
         """
         INSERT INTO posts (uri, url, group_id, author_id, content_html, content_warning,
-                           in_reply_to_id, via_actor_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           in_reply_to_id, via_actor_id, event_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (uri) DO NOTHING
         RETURNING id
         """,
@@ -167,6 +182,7 @@ async def insert_remote_post(
         content_warning,
         in_reply_to_id,
         via_actor_id,
+        event_id,
     )
     return post_id
 

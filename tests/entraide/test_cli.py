@@ -41,7 +41,7 @@ def test_help_lists_every_setting() -> None:
     assert result.returncode == 0
     for setting in SETTINGS:
         assert setting.name in result.stdout
-    for command in ("serve", "worker", "migrate", "user", "group"):
+    for command in ("serve", "worker", "migrate", "user", "group", "demo"):
         assert command in result.stdout
         assert run({}, command, "--help").returncode == 0
 

@@ -292,6 +292,12 @@ SNAPSHOT = {
     "likes": "SELECT actor_id, post_id, uri FROM likes ORDER BY 1, 2",
     "inbox_activities": "SELECT id, activity_id, type, outcome FROM inbox_activities ORDER BY id",
     "jobs": "SELECT id, kind, payload::text AS payload FROM jobs ORDER BY id",
+    "events": """
+        SELECT id, uri, group_id, organizer_id, title, description_html, starts_at, ends_at,
+               status, capacity, remote_participant_count, sequence, deleted_at
+        FROM events ORDER BY id
+    """,
+    "event_participants": "SELECT * FROM event_participants ORDER BY id",
 }
 
 

@@ -302,7 +302,7 @@ REFERENCES = st.sampled_from(
     [MALLORY, ALICE, GROUP, SECRET_GROUP, LOCAL_POST, SECRET_POST, ALICE_POST, f"{BASE}/actor"]
 )
 HANDLED_TYPES = ["Create", "Update", "Delete", "Follow", "Undo", "Like", "Announce", "Accept",
-                 "Reject"]  # fmt: skip
+                 "Reject", "Join", "Leave"]  # fmt: skip
 OTHER_TYPES = ["Add", "Flag", "Block", "Move", "Tombstone"]
 
 
@@ -530,6 +530,8 @@ PATHS = [
     "/tags/{}", "/media/avatars/{}", "/users/{}/outbox?page=true&max_id={}",
     "/users/alice/followers?page={}", "/groups/voisins?before={}", "/groups/{}/followers?page=2",
     "/.well-known/webfinger?resource={}", "/nodeinfo/{}", "/login?next={}", "/posts/{}/activity",
+    "/events/{}", "/events/{}/edit", "/events/{}/participants.csv", "/groups/{}/events",
+    "/events/{}/{}/x",
 ]  # fmt: skip
 
 

@@ -16,8 +16,8 @@ from starlette.routing import BaseRoute, Route
 
 from server.config import Config
 from server.db import Pool
-from server.services import mobilizations, petitions
-from tests.factories import make_account, make_group, make_member, make_post
+from server.services import events, mobilizations, petitions
+from tests.factories import make_account, make_event, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import parse
 from tests.web.visitor import Visitor
@@ -127,6 +127,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
     mobilization = await mobilizations.publish_mobilization(
         db, config, group, admin_account, what="W", place="P", starts_at="2099-01-01T10:00"
     )
+    event = await make_event(db, group, admin_account)
+    participation = await events.join_event(db, config, event, member)
 
     admin = visitors(on=app)
     assert (await admin.log_in("root_admin")).status_code == 303
@@ -139,6 +141,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "account_id": str(pending.id),
         "petition_id": str(petition.id),
         "mobilization_id": str(mobilization.id),
+        "event_id": str(event.id),
+        "participant_id": str(participation.id),
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
