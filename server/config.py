@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 REGISTRATION_MODES = ("open", "approval", "closed")
 LANGUAGES = ("en", "fr")
@@ -72,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
         "fr",
         "Default interface language when neither the account nor the browser chooses: fr or en.",
     ),
+    Setting(
+        "ENTRAIDE_TIMEZONE",
+        "Europe/Paris",
+        "Time zone of the times shown to visitors, and of new accounts whose browser "
+        "does not tell theirs (an IANA name such as Europe/Paris or America/Montreal).",
+    ),
 )
 
 
@@ -85,6 +92,7 @@ class Config:
     language: str
     allow_private_addresses: bool = False
     log_format: str = "text"
+    timezone: str = "Europe/Paris"
 
     @property
     def host(self) -> str:
@@ -183,6 +191,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     log_format = env.get("ENTRAIDE_LOG_FORMAT", "text")
     if log_format not in ("text", "json"):
         raise ConfigError("ENTRAIDE_LOG_FORMAT must be text or json")
+    timezone = env.get("ENTRAIDE_TIMEZONE", "Europe/Paris")
+    if timezone not in available_timezones() | {"UTC"}:
+        raise ConfigError("ENTRAIDE_TIMEZONE must be a time zone name such as Europe/Paris")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -193,4 +204,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         language=language,
         allow_private_addresses=allow_private == "true",
         log_format=log_format,
+        timezone=timezone,
     )

@@ -72,6 +72,8 @@ class Post:
     uri: str | None = None  # ActivityPub id of a remote post
     url: str | None = None  # its human page on its server
     like_count: int = 0
+    reply_count: int = 0
+    deleted: bool = False  # a tombstone: kept so that its replies keep their thread
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,77 @@ async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post
     return post, group
 
 
+@dataclass(frozen=True)
+class Thread:
+    """A post as its page shows it: the post (a tombstone if deleted), what it answers, replies."""
+
+    post: Post
+    group: Group
+    parent: Post | None  # a tombstone when the answered post was deleted
+    replies: list[Post]
+
+
+async def get_thread(db: Pool, post_id: int, viewer: Account | None) -> Thread:
+    """Return a post with its context, if the viewer may read it.
+
+    A deleted post stays reachable while it has replies, so that they keep their thread.
+    """
+    async with db.acquire() as conn:
+        post = await store.get_post(conn, post_id, include_deleted=True)
+        group = (
+            await group_store.get_group(conn, post.group_id)
+            if post is not None and post.group_id is not None
+            else None
+        )
+        if post is None or group is None:
+            raise NotFound("This post does not exist.")
+        membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
+        if not can_read(group, membership):
+            raise Forbidden("This group shares its posts with members only.")
+        replies = await store.list_replies(conn, post.id)
+        if post.deleted and not replies:
+            raise NotFound("This post does not exist.")
+        parent = (
+            await store.get_post(conn, post.in_reply_to_id, include_deleted=True)
+            if post.in_reply_to_id is not None
+            else None
+        )
+    return Thread(post, group, parent, replies)
+
+
+async def get_post_to_edit(db: Pool, post_id: int, editor: Account) -> tuple[Post, Group]:
+    """Return a post its author may edit; anyone else is refused, even to see the form."""
+    post, group = await get_post(db, post_id, editor)
+    if post.author_id != editor.id:
+        raise Forbidden("Only the author can edit this post.")
+    return post, group
+
+
+async def get_post_to_delete(db: Pool, post_id: int, actor: Account) -> tuple[Post, Group]:
+    """Return a post the actor may delete (its author, a moderator of its group)."""
+    post, group = await get_post(db, post_id, actor)
+    if post.author_id != actor.id:
+        async with db.acquire() as conn:
+            member = await group_store.get_membership(conn, group.id, actor.id)
+        if member is None or not member.is_moderator:
+            raise Forbidden("Only the author or a moderator can delete this post.")
+    return post, group
+
+
+async def list_liked(db: Pool, account: Account | None, posts: list[Post]) -> set[int]:
+    """Return the ids of these posts the account likes (none for a visitor)."""
+    if account is None or not posts:
+        return set()
+    async with db.acquire() as conn:
+        return await store.list_liked_post_ids(conn, account.id, [p.id for p in posts])
+
+
+async def list_author_posts(db: Pool, author: Account, viewer: Account | None) -> list[Post]:
+    """Return a person's recent posts that the viewer may read."""
+    async with db.acquire() as conn:
+        return await store.list_author_posts(conn, author.id, viewer.id if viewer else None)
+
+
 async def list_replies(db: Pool, post: Post) -> list[Post]:
     async with db.acquire() as conn:
         return await store.list_replies(conn, post.id)

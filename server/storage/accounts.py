@@ -54,6 +54,7 @@ async def insert_account(
     status: str,
     private_key_pem: str,
     public_key_pem: str,
+    timezone: str = "UTC",
 ) -> int | None:
     """Insert the actor and account rows; return the new id, or None if the name or e-mail
     was taken meanwhile (two sign-ups racing past the service's checks)."""
@@ -72,8 +73,8 @@ async def insert_account(
         return None
     inserted = await conn.fetchval(
         """
-        INSERT INTO accounts (actor_id, email, password_hash, is_admin, status)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO accounts (actor_id, email, password_hash, is_admin, status, timezone)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT DO NOTHING
         RETURNING actor_id
         """,
@@ -82,6 +83,7 @@ async def insert_account(
         password_hash,
         is_admin,
         status,
+        timezone,
     )
     return actor_id if inserted is not None else None
 

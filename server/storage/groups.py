@@ -220,3 +220,18 @@ async def list_members(
         offset,
     )
     return [_member(r) for r in rows]
+
+
+async def erase_group(conn: Connection, group_id: int) -> None:
+    """Erase a group: its posts, members and follows go; the actor row stays (410, its key)."""
+    # posts and memberships reference the group row and go with it (ON DELETE CASCADE).
+    await conn.execute("DELETE FROM groups WHERE actor_id = $1", group_id)
+    await conn.execute(
+        """
+        UPDATE actors SET display_name = '', summary = '', summary_html = '', avatar = NULL,
+                          updated_at = now()
+        WHERE id = $1
+        """,
+        group_id,
+    )
+    await conn.execute("DELETE FROM follows WHERE target_id = $1 OR follower_id = $1", group_id)

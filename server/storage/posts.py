@@ -12,7 +12,10 @@ _SELECT = """
            a.domain AS author_domain, a.display_name AS author_display_name,
            a.avatar AS author_avatar, p.content, p.content_html, p.content_warning,
            p.in_reply_to_id, p.created_at, p.updated_at, p.uri, p.url,
-           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count
+           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count,
+           (SELECT count(*) FROM posts r
+            WHERE r.in_reply_to_id = p.id AND r.deleted_at IS NULL) AS reply_count,
+           p.deleted_at IS NOT NULL AS deleted
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -38,6 +41,8 @@ def _post(row: Any) -> Post:
         uri=row["uri"],
         url=row["url"],
         like_count=row["like_count"],
+        reply_count=row["reply_count"],
+        deleted=row["deleted"],
     )
 
 
@@ -127,6 +132,37 @@ async def list_replies(conn: Connection, post_id: int) -> list[Post]:
     rows = await conn.fetch(
         _SELECT + " WHERE p.in_reply_to_id = $1 AND p.deleted_at IS NULL ORDER BY p.id",
         post_id,
+    )
+    return [_post(r) for r in rows]
+
+
+async def list_liked_post_ids(conn: Connection, actor_id: int, post_ids: list[int]) -> set[int]:
+    """Return which of these posts the actor likes."""
+    rows = await conn.fetch(
+        "SELECT post_id FROM likes WHERE actor_id = $1 AND post_id = ANY($2::bigint[])",
+        actor_id,
+        post_ids,
+    )
+    return {r["post_id"] for r in rows}
+
+
+async def list_author_posts(
+    conn: Connection, author_id: int, viewer_id: int | None, *, limit: int = 20
+) -> list[Post]:
+    """Return an author's recent posts in groups the viewer may read (public, or a member)."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        JOIN groups gr ON gr.actor_id = p.group_id
+        WHERE p.author_id = $1 AND p.deleted_at IS NULL AND (
+            gr.visibility = 'public' OR EXISTS (
+                SELECT 1 FROM memberships m WHERE m.group_id = p.group_id
+                AND m.actor_id = $2 AND m.state = 'active'))
+        ORDER BY p.id DESC LIMIT $3
+        """,
+        author_id,
+        viewer_id,
+        limit,
     )
     return [_post(r) for r in rows]
 
