@@ -6,12 +6,22 @@ the page, errors far from their field, words nobody understands, times an hour o
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
 import re
+import socket
+from typing import Any
 
+import pytest
+from starlette.applications import Starlette
+
+from federation.jobs import job_handlers
 from server.config import Config
 from server.db import Pool
 from server.services import posts as post_service
+from server.storage import jobs as store_jobs
+from server.worker import run_job
 from tests.factories import count_rows, make_account, make_group, make_member, make_post, snapshot
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import Element, field_error, field_value, parse
@@ -473,3 +483,41 @@ async def test_creating_a_group_joining_and_approving_say_it_worked_once(
         "The account is approved; its owner can log in now."
     )
     assert field_value(await admin.page("/groups/new"), "name") == ""
+
+
+# 11. A follow that cannot be made says so, to the person and in the log
+
+
+async def test_a_follow_of_an_unknown_server_tells_the_person_and_the_log(
+    app: Starlette,
+    visitors: OpenVisitor,
+    db: Pool,
+    web_config: Config,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def no_such_host(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    # No query leaves the machine: the resolver answers "no such name" as for .invalid.
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_such_host)
+    await make_account(db, web_config, "alice")
+    browser = await signed_in(visitors, "alice")
+    response = await browser.post("/following", {"handle": "@nobody@example.invalid"})
+    assert response.headers["location"] == "/following?queued=1"
+    async with db.acquire() as conn:
+        jobs = await store_jobs.claim_jobs(conn, limit=10, lease_seconds=60)
+    [job] = [j for j in jobs if j.kind == "resolve_and_follow"]
+
+    with caplog.at_level(logging.WARNING):
+        await run_job(db, job_handlers(app.state.federation), job)
+
+    assert any("@nobody@example.invalid" in r.getMessage() for r in caplog.records)
+    alert = (await browser.page("/following?queued=1")).one(role="alert")
+    assert "Could not follow @nobody@example.invalid" in alert.text
+    assert "its server could not be reached" in alert.text
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM jobs") == 0
+    # Trying again clears the old failures.
+    await browser.post("/following", {"handle": "@somebody@example.org"})
+    assert (await browser.page("/following")).find(role="alert") is None

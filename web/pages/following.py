@@ -30,6 +30,7 @@ async def following_page(
         "following": await follows.list_following(db, account),
         "feed": feed,
         "liked": await posts.list_liked(db, account, feed),
+        "failed": await follows.list_failed_lookups(db, account),
         "form": form or {},
         "errors": errors or {},
         "queued": request.query_params.get("queued") == "1",
