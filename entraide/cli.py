@@ -9,8 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from entraide.logs import configure_logging
 from server import migrate
@@ -87,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     create_group.add_argument("--owner", required=True, help="username of the first owner")
     create_group.add_argument("--visibility", choices=("public", "members"), default="public")
     create_group.add_argument("--join", choices=("open", "approval", "invite"), default="open")
+    delete_group = group_commands.add_parser(
+        "delete",
+        help="Delete a group: its posts and members are erased, its followers' servers told.",
+        description="Delete a group: its posts and members are erased, its followers' servers"
+        " told. The name stays taken.",
+    )
+    delete_group.add_argument("slug")
+    delete_group.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -128,16 +137,45 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
+def port_warning(config: Config, port: int, env: Mapping[str, str]) -> str | None:
+    """Say when the handles and links would name another port than the one served."""
+    if env.get("ENTRAIDE_URL") or port == (urlsplit(config.base_url).port or 80):
+        return None
+    return (
+        f"warning: ENTRAIDE_URL is unset, so handles and links say {config.base_url} while this"
+        f" server listens on port {port}; set ENTRAIDE_URL=http://127.0.0.1:{port}"
+        " (or the public https:// address in front of it)"
+    )
+
+
+def start_banner(config: Config, host: str, port: int, *, has_admin: bool) -> list[str]:
+    """Return the lines printed when `serve` starts: the address once, and what to do next."""
+    listening = f"http://{host}:{port}"
+    lines = [f"Entraide: {config.base_url}"]
+    if listening != config.base_url:
+        lines[0] += f" (listening on {listening})"
+    if not has_admin:
+        command = sys.argv[0] if sys.argv[0].endswith("entraide") else "entraide"
+        lines.append(f"Create the first admin: {command} user create NAME --email EMAIL --admin")
+    return lines
+
+
 def _serve(config: Config, args: argparse.Namespace) -> None:
     import uvicorn
 
     from entraide.app import build_app
 
+    warning = port_warning(config, args.port, os.environ)
+    if warning:
+        print(warning, file=sys.stderr)
     url = database_url(config)
-    asyncio.run(_with_pool(config, _require_migrated))
-    print(f"Entraide is serving {config.base_url} on http://{args.host}:{args.port}/")
-    command = sys.argv[0] if sys.argv[0].endswith("entraide") else "entraide"
-    print(f"Create the first admin with: {command} user create NAME --email EMAIL --admin")
+
+    async def check(pool: Pool) -> bool:
+        await _require_migrated(pool)
+        return await accounts.has_admin(pool)
+
+    has_admin = asyncio.run(_with_pool(config, check))
+    print("\n".join(start_banner(config, args.host, args.port, has_admin=has_admin)), flush=True)
     app = build_app(config, with_worker=not args.no_worker, db_url=url)
     # log_config=None: uvicorn's loggers go through ours (text or JSON).
     uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
@@ -262,6 +300,23 @@ def _create_group(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(_with_pool(config, work))
 
 
+def _delete_group(config: Config, args: argparse.Namespace) -> None:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            fail("add --yes to delete a group without a terminal to confirm in")
+        answer = input(f"Delete the group {args.slug} and all its posts for good? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+            fail("nothing deleted")
+
+    async def work(pool: Pool) -> None:
+        await _require_migrated(pool)
+        group = await groups.get_group_by_slug(pool, args.slug)
+        await groups.delete_group(pool, group, None)
+        print(f"deleted group @{group.slug}@{config.host}; its followers' servers will be told")
+
+    asyncio.run(_with_pool(config, work))
+
+
 def _doctor(config: Config) -> None:
     from entraide.doctor import run_checks
 
@@ -304,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(_with_pool(config, _migrate))
         elif args.command == "user":
             _create_user(config, args)
+        elif args.command == "group" and args.group_command == "delete":
+            _delete_group(config, args)
         elif args.command == "group":
             _create_group(config, args)
     except Invalid as exc:

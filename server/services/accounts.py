@@ -212,6 +212,12 @@ async def update_profile(
     return updated
 
 
+async def has_admin(db: Pool) -> bool:
+    """Tell whether the instance has an active administrator (the start banner asks)."""
+    async with db.acquire() as conn:
+        return await store.count_active_admins(conn) > 0
+
+
 async def get_account_by_username(db: Pool, username: str) -> Account:
     if "\x00" in username:  # no name holds NUL, and PostgreSQL refuses to compare with it
         raise NotFound("This page does not exist.")

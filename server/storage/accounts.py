@@ -88,6 +88,13 @@ async def insert_account(
     return actor_id if inserted is not None else None
 
 
+async def count_active_admins(conn: Connection) -> int:
+    value: int = await conn.fetchval(
+        "SELECT count(*) FROM accounts WHERE is_admin AND status = 'active'"
+    )
+    return value
+
+
 async def get_account(conn: Connection, account_id: int) -> Account | None:
     row = await conn.fetchrow(_SELECT + " WHERE a.id = $1", account_id)
     return _account(row) if row else None

@@ -91,6 +91,42 @@ def test_commands_against_a_database(pg_url: str, tmp_path: Path) -> None:
     short = run(env, "user", "create", "bob", "--email", "b@example.org", "--password-stdin",
                 stdin="short\n")  # fmt: skip
     assert short.returncode == 1 and "password" in short.stderr
+    unconfirmed = run(env, "group", "delete", "voisins", stdin="")
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    deleted = run(env, "group", "delete", "voisins", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "deleted group @voisins@" in deleted.stdout
+    gone = run(env, "group", "delete", "voisins", "--yes")
+    assert gone.returncode == 1 and gone.stderr.count("\n") == 1
+
+
+def test_start_banner_says_the_address_once_and_offers_an_admin_only_when_none_exists(
+    tmp_path: Path,
+) -> None:
+    from entraide.cli import port_warning, start_banner
+    from server.config import load_config
+
+    config = load_config({"ENTRAIDE_DATA_DIR": str(tmp_path)})
+
+    first = start_banner(config, "127.0.0.1", 8000, has_admin=False)
+    later = start_banner(config, "127.0.0.1", 8000, has_admin=True)
+
+    assert first[0] == "Entraide: http://127.0.0.1:8000"
+    assert "\n".join(first).count("127.0.0.1:8000") == 1
+    assert "user create" in first[1]
+    assert later == ["Entraide: http://127.0.0.1:8000"]
+    assert port_warning(config, 8000, {}) is None
+    assert port_warning(config, 8001, {"ENTRAIDE_URL": "https://x.example"}) is None
+    assert "ENTRAIDE_URL=http://127.0.0.1:8001" in (port_warning(config, 8001, {}) or "")
+
+
+def test_the_package_metadata_builds_without_deprecation_warnings() -> None:
+    # setuptools warns about a `license` table: it wants an SPDX string (PEP 639).
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "AGPL-3.0-or-later"
+    assert project["build-system"]["requires"] == ["setuptools>=77"]
 
 
 def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path: Path) -> None:
@@ -100,9 +136,12 @@ def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path
     url = make_database(name, migrated=False)
     try:
         env = {"DATABASE_URL": url, "ENTRAIDE_DATA_DIR": str(tmp_path)}
-        result = run(env, "serve", "--port", str(free_port("127.0.0.1")))
+        port = free_port("127.0.0.1")
+        result = run(env, "serve", "--port", str(port))
         assert result.returncode == 1
         assert "pending migration" in result.stderr and "entraide migrate" in result.stderr
+        # Another port without ENTRAIDE_URL: handles would name :8000; the operator is told.
+        assert f"set ENTRAIDE_URL=http://127.0.0.1:{port}" in result.stderr
         assert run(env, "migrate").returncode == 0
         assert run(env, "migrate").stdout.strip() == "database is up to date"
     finally:
