@@ -8,3 +8,12 @@ CREATE TABLE follow_lookups (
     failed_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX follow_lookups_account ON follow_lookups (account_id, id DESC);
+
+-- Pictures of a post, up to four: [{"url", "media_type", "alt", "width", "height"}]; a local
+-- picture's url is its file name under uploads/pictures, a remote one's is https://.
+ALTER TABLE posts ADD COLUMN attachments JSONB NOT NULL DEFAULT '[]';
+-- The author marked the post sensitive (Mastodon's `sensitive`): its pictures stay hidden
+-- until the reader asks, even without a content warning.
+ALTER TABLE posts ADD COLUMN sensitive BOOLEAN NOT NULL DEFAULT false;
+-- A group's header image (file name under uploads/pictures), the actor's `image`.
+ALTER TABLE actors ADD COLUMN header TEXT;

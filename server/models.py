@@ -35,6 +35,7 @@ class Group:
     created_at: datetime
     member_count: int
     followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
+    header: str | None = None  # header image: a file name under uploads/pictures
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,21 @@ class Member:
     @property
     def is_moderator(self) -> bool:
         return self.state == "active" and self.role in ("owner", "moderator")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A picture of a post: a local file name (under uploads/pictures) or a remote https URL."""
+
+    url: str
+    media_type: str
+    alt: str
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,8 @@ class Post:
     like_count: int = 0
     reply_count: int = 0
     deleted: bool = False  # a tombstone: kept so that its replies keep their thread
+    attachments: tuple[Attachment, ...] = ()
+    sensitive: bool = False  # pictures hidden until asked (a content warning, or the peer said)
 
 
 @dataclass(frozen=True)
@@ -161,3 +179,5 @@ class RemoteNote:
     in_reply_to_id: int | None  # a known post (local or remote) this one answers
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
+    attachments: tuple[Attachment, ...] = ()
+    sensitive: bool = False

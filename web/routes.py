@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.errors import NotFound
-from server.services import avatars
+from server.services import avatars, pictures
 from server.services import groups as group_service
 from server.services.health import check_health
 from web.pages import accounts, admin, following, groups, posts
@@ -37,6 +37,18 @@ async def avatar_file(request: Request) -> Response:
     return FileResponse(
         path,
         media_type="image/png",
+        headers={"cache-control": "public, max-age=31536000, immutable"},
+    )
+
+
+async def picture_file(request: Request) -> Response:
+    found = pictures.picture_path(request.app.state.config, request.path_params["name"])
+    if found is None:
+        raise NotFound("This page does not exist.")
+    path, media_type = found
+    return FileResponse(
+        path,
+        media_type=media_type,
         headers={"cache-control": "public, max-age=31536000, immutable"},
     )
 
@@ -109,5 +121,7 @@ def web_routes() -> list[BaseRoute]:
         post("/posts/{post_id}/like", following.like),
         Route("/tags/{tag}", posts.tag_page),
         Route("/media/avatars/{name}", avatar_file),
+        Route("/media/pictures/{name}", picture_file),
+        post("/groups/{slug}/header", groups.update_header),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -12,6 +12,7 @@ from server.db import Pool
 from server.errors import Forbidden, Invalid, NotFound
 from server.models import Account, Group, Post
 from server.sanitize import MentionResolver, render_text
+from server.services import pictures
 from server.services.groups import can_read
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
@@ -44,11 +45,15 @@ def tag_url(config: Config) -> Callable[[str], str]:
     return lambda tag: f"{config.base_url}/tags/{tag}"
 
 
-def _check(content: str, content_warning: str) -> None:
-    errors = v.collect(
+def _errors(content: str, content_warning: str) -> dict[str, str]:
+    return v.collect(
         content=v.check_text(content, max_length=v.MAX_POST, required=True),
         content_warning=v.check_text(content_warning, max_length=v.MAX_CONTENT_WARNING),
     )
+
+
+def _check(content: str, content_warning: str) -> None:
+    errors = _errors(content, content_warning)
     if errors:
         raise Invalid(errors)
 
@@ -62,10 +67,23 @@ async def create_post(
     content: str,
     content_warning: str = "",
     in_reply_to_id: int | None = None,
+    uploads: list[tuple[bytes, str]] | None = None,
 ) -> Post:
-    """Publish a post (or a reply) in a group the author is an active member of."""
+    """Publish a post (or a reply) in a group the author is an active member of.
+
+    `uploads` are up to four pictures, each with its description: (data, alt text).
+    """
     content_warning = content_warning.strip()
-    _check(content, content_warning)
+    errors = _errors(content, content_warning)
+    prepared: list[tuple[pictures.Picture, str]] = []
+    if uploads:
+        try:
+            prepared = await pictures.prepare_post_pictures(uploads)
+        except Invalid as exc:
+            errors |= exc.fields
+    if errors:
+        raise Invalid(errors)
+    attachments = await pictures.write_post_pictures(config, prepared)
     async with db.acquire() as conn, conn.transaction():
         member = await group_store.get_membership(conn, group.id, author.id)
         if member is None or member.state != "active":
@@ -82,6 +100,7 @@ async def create_post(
             content_html=render_text(content, mention_resolver(config), tag_url(config)),
             content_warning=content_warning,
             in_reply_to_id=in_reply_to_id,
+            attachments=attachments,
         )
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
         post = await store.get_post(conn, post_id)

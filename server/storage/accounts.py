@@ -187,7 +187,7 @@ async def erase_account(conn: Connection, account_id: int) -> None:
     await conn.execute(
         """
         UPDATE posts SET content = '', content_html = '', content_warning = '',
-                         deleted_at = now()
+                         attachments = '[]', deleted_at = now()
         WHERE author_id = $1 AND deleted_at IS NULL
         """,
         account_id,

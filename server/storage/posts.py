@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from server.db import Connection
-from server.models import Post
+from server.models import Attachment, Post
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
@@ -15,7 +16,7 @@ _SELECT = """
            (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count,
            (SELECT count(*) FROM posts r
             WHERE r.in_reply_to_id = p.id AND r.deleted_at IS NULL) AS reply_count,
-           p.deleted_at IS NOT NULL AS deleted
+           p.deleted_at IS NOT NULL AS deleted, p.attachments, p.sensitive
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -43,7 +44,26 @@ def _post(row: Any) -> Post:
         like_count=row["like_count"],
         reply_count=row["reply_count"],
         deleted=row["deleted"],
+        attachments=attachments_from_json(row["attachments"]),
+        sensitive=row["sensitive"],
     )
+
+
+def attachments_from_json(text: str) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(a["url"], a["media_type"], a["alt"], a.get("width"), a.get("height"))
+        for a in json.loads(text)
+    )
+
+
+def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
+    return json.dumps(
+        [
+            {"url": a.url, "media_type": a.media_type, "alt": a.alt, "width": a.width,
+             "height": a.height}
+            for a in attachments
+        ]
+    )  # fmt: skip
 
 
 async def insert_post(
@@ -55,12 +75,13 @@ async def insert_post(
     content_html: str,
     content_warning: str,
     in_reply_to_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> int:
     post_id: int = await conn.fetchval(
         """
         INSERT INTO posts (group_id, author_id, content, content_html, content_warning,
-                           in_reply_to_id)
-        VALUES ($1, $2, $3, $4, $5, $6)
+                           in_reply_to_id, attachments, sensitive)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $5 <> '')
         RETURNING id
         """,
         group_id,
@@ -69,6 +90,7 @@ async def insert_post(
         content_html,
         content_warning,
         in_reply_to_id,
+        attachments_to_json(attachments),
     )
     return post_id
 
@@ -86,7 +108,8 @@ async def update_post(
 ) -> None:
     await conn.execute(
         """
-        UPDATE posts SET content = $2, content_html = $3, content_warning = $4, updated_at = now()
+        UPDATE posts SET content = $2, content_html = $3, content_warning = $4,
+                         sensitive = $4 <> '', updated_at = now()
         WHERE id = $1
         """,
         post_id,
@@ -101,7 +124,7 @@ async def delete_post(conn: Connection, post_id: int) -> None:
     await conn.execute(
         """
         UPDATE posts SET content = '', content_html = '', content_warning = '',
-                         deleted_at = now()
+                         attachments = '[]', deleted_at = now()
         WHERE id = $1
         """,
         post_id,
@@ -185,13 +208,15 @@ async def insert_remote_post(
     content_warning: str,
     in_reply_to_id: int | None,
     via_actor_id: int | None,
+    attachments: tuple[Attachment, ...] = (),
+    sensitive: bool = False,
 ) -> int | None:
     """Store a post received from a peer; None if its URI is already known."""
     post_id: int | None = await conn.fetchval(
         """
         INSERT INTO posts (uri, url, group_id, author_id, content_html, content_warning,
-                           in_reply_to_id, via_actor_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           in_reply_to_id, via_actor_id, attachments, sensitive)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
         ON CONFLICT (uri) DO NOTHING
         RETURNING id
         """,
@@ -203,6 +228,8 @@ async def insert_remote_post(
         content_warning,
         in_reply_to_id,
         via_actor_id,
+        attachments_to_json(attachments),
+        sensitive,
     )
     return post_id
 
@@ -224,16 +251,25 @@ async def is_deleted(conn: Connection, post_id: int) -> bool | None:
 
 
 async def update_remote_post(
-    conn: Connection, post_id: int, *, content_html: str, content_warning: str
+    conn: Connection,
+    post_id: int,
+    *,
+    content_html: str,
+    content_warning: str,
+    attachments: tuple[Attachment, ...] = (),
+    sensitive: bool = False,
 ) -> None:
     await conn.execute(
         """
-        UPDATE posts SET content_html = $2, content_warning = $3, updated_at = now()
+        UPDATE posts SET content_html = $2, content_warning = $3, attachments = $4::jsonb,
+                         sensitive = $5, updated_at = now()
         WHERE id = $1 AND deleted_at IS NULL
         """,
         post_id,
         content_html,
         content_warning,
+        attachments_to_json(attachments),
+        sensitive,
     )
 
 

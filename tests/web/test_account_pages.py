@@ -521,7 +521,7 @@ async def test_avatar_upload_over_the_body_limit_is_refused_with_413(
 
     response = await visitor.post(
         "/settings/avatar",
-        files={"avatar": ("huge.png", png() + b"\0" * (4 * 1024 * 1024), "image/png")},
+        files={"avatar": ("huge.png", png() + b"\0" * (10 * 1024 * 1024), "image/png")},
     )
 
     assert response.status_code == 413

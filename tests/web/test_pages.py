@@ -353,7 +353,7 @@ async def test_body_over_the_limit_is_refused_even_without_a_length(
 
     async def chunks() -> AsyncIterator[bytes]:
         yield f"csrf_token={token}&content=hello".encode()
-        for i in range(10):  # 4 MB in all, more than the 3 MB allowed, in fields under 1 MB
+        for i in range(25):  # 10 MB in all, more than the 9 MB allowed, in fields under 1 MB
             yield f"&field{i}=".encode() + b"x" * 400_000
 
     response = await visitor.client.post(

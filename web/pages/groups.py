@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Account, Group
-from server.services import avatars, follows, groups, posts
+from server.services import avatars, follows, groups, pictures, posts
 from web.forms import confirmed, field, form_values, parse_id, require_account
 from web.render import current_account, redirect, render
 
@@ -285,3 +285,27 @@ async def update_avatar(request: Request, form: FormData) -> Response:
         context.update({"form": form_shown, "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}/settings")
+
+
+async def update_header(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    config = request.app.state.config
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    upload = form.get("header")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise Invalid({"header": "Send a PNG, JPEG, GIF or WebP image."})
+        data = await upload.read(pictures.MAX_BYTES + 1)
+        await pictures.set_group_header(db, config, group, account, data)
+    except Invalid as exc:
+        context = await _group_context(request, group, account)
+        form_shown = {
+            "name": group.name,
+            "description": group.description,
+            "visibility": group.visibility,
+            "join_policy": group.join_policy,
+        }
+        context.update({"form": form_shown, "errors": exc.fields})
+        return render(request, "group_settings.html", context, status=422)
+    return redirect(request, f"/groups/{group.slug}/settings", flash="settings_saved")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Invalid
-from server.services import actors, groups, posts
+from server.services import actors, groups, pictures, posts
 from web.forms import confirmed, field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import current_account, redirect, render
@@ -20,6 +20,7 @@ async def create_post(request: Request, form: FormData) -> Response:
     reply_to_raw = field(form, "in_reply_to")
     reply_to = parse_id(reply_to_raw) if reply_to_raw else None
     try:
+        uploads = await read_pictures(form)
         post = await posts.create_post(
             db,
             request.app.state.config,
@@ -28,6 +29,7 @@ async def create_post(request: Request, form: FormData) -> Response:
             content=field(form, "content"),
             content_warning=field(form, "content_warning"),
             in_reply_to_id=reply_to,
+            uploads=uploads,
         )
     except Invalid as exc:
         if reply_to is not None:
@@ -36,6 +38,21 @@ async def create_post(request: Request, form: FormData) -> Response:
     if reply_to is not None:
         return redirect(request, f"/posts/{reply_to}#post-{post.id}")
     return redirect(request, f"/groups/{group.slug}#post-{post.id}")
+
+
+async def read_pictures(form: FormData) -> list[tuple[bytes, str]]:
+    """Return the pictures sent (fields picture1..picture4), each with its description."""
+    uploads = []
+    for index in range(1, pictures.MAX_PICTURES + 1):
+        upload = form.get(f"picture{index}")
+        # A browser sends an empty part for a file field left alone.
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(pictures.MAX_BYTES + 1)
+            if data:
+                uploads.append((data, field(form, f"alt{index}")))
+        elif field(form, f"alt{index}").strip():
+            raise Invalid({f"picture{index}": "Choose the picture this description is for."})
+    return uploads
 
 
 async def group_posts_page(request: Request) -> Response:
