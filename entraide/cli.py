@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -53,6 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", action="store_true", help="do not run the in-process delivery worker"
     )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes sharing the port (default: one per CPU, %(default)s here); the"
+        " in-process worker runs in the first one only",
+    )
+    # A process started by another `entraide serve`: it serves on the listening socket it was
+    # handed and stops when its parent goes away.
+    serve.add_argument("--child-fd", type=int, help=argparse.SUPPRESS)
     worker = add("worker", "Run background workers (deliveries and other jobs).")
     worker.add_argument(
         "--processes",
@@ -165,6 +176,9 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
     from entraide.app import build_app
 
+    if args.child_fd is not None:
+        _serve_child(config, database_url(config), args.child_fd)
+        return
     warning = port_warning(config, args.port, os.environ)
     if warning:
         print(warning, file=sys.stderr)
@@ -174,11 +188,66 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
         await _require_migrated(pool)
         return await accounts.has_admin(pool)
 
+    if args.processes < 1:
+        fail("--processes must be at least 1")
+    _exit_cleanly_on_sigterm()
     has_admin = asyncio.run(_with_pool(config, check))
     print("\n".join(start_banner(config, args.host, args.port, has_admin=has_admin)), flush=True)
     app = build_app(config, with_worker=not args.no_worker, db_url=url)
-    # log_config=None: uvicorn's loggers go through ours (text or JSON).
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
+    if args.processes == 1:
+        # log_config=None: uvicorn's loggers go through ours (text or JSON).
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
+        return
+    # Several processes accept on one socket, bound here and handed down: a page's CPU (the
+    # template, the JSON) is spread over the cores; PostgreSQL coordinates everything else.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.create_server((args.host, args.port), family=family, backlog=2048)
+    sock.set_inheritable(True)
+    children = [_start_serve_child(sock.fileno()) for _ in range(args.processes - 1)]
+    print(f"{args.processes} web processes", flush=True)
+    try:
+        uvicorn.run(app, fd=sock.fileno(), log_config=None, proxy_headers=False)
+    finally:
+        # Not reached when uvicorn ends by raising the signal it caught again: the children
+        # then stop by themselves, their end of the pipe closed (_stop_with_parent).
+        _stop_worker_children(children)
+        sock.close()
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM end the process through SystemExit, so that exit handlers run.
+
+    uvicorn catches SIGTERM, shuts down, then raises it again for the handler it found: with the
+    default one the process dies on the spot, and the embedded PostgreSQL it started (stopped by
+    pgserver's exit handler) kept running after `make run` or a service manager stopped it.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _start_serve_child(fd: int) -> subprocess.Popen[bytes]:
+    """Start one more web process on the listening socket; it stops when we die, even by -9."""
+    command = [sys.executable, "-m", "entraide", "serve", "--no-worker", "--child-fd", str(fd)]
+    return subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(fd,))
+
+
+def _serve_child(config: Config, url: str, fd: int) -> None:
+    """Serve on the socket a parent `entraide serve` handed down, without a worker."""
+    import uvicorn
+
+    from entraide.app import build_app
+
+    app = build_app(config, with_worker=False, db_url=url)
+    server = uvicorn.Server(uvicorn.Config(app, fd=fd, log_config=None, proxy_headers=False))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        _stop_with_parent(asyncio.get_running_loop(), stop)
+        watcher = asyncio.create_task(stop.wait())
+        watcher.add_done_callback(lambda _: setattr(server, "should_exit", True))
+        await server.serve()
+        watcher.cancel()
+
+    _run_on_fastest_loop(main())
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:

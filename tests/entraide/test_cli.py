@@ -151,7 +151,7 @@ def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "entraide", "serve", "--port", str(port)],
+            [sys.executable, "-m", "entraide", "serve", "--port", str(port), "--processes", "1"],
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=out,
@@ -211,3 +211,77 @@ def test_embedded_postgresql_survives_kill_9_and_is_shared_with_a_worker(tmp_pat
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+
+
+def test_serve_runs_several_processes_on_one_port_with_one_worker(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import asyncpg
+    import psutil
+
+    from tests.conftest import _run
+
+    port, log = free_port("127.0.0.1"), tmp_path / "serve.log"
+    env = {
+        "DATABASE_URL": pg_url,
+        "ENTRAIDE_DATA_DIR": str(tmp_path),
+        "ENTRAIDE_URL": f"http://127.0.0.1:{port}",
+    }
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "entraide", "serve", "--port", str(port), "--processes", "2"],
+            env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_up(port, server, log)
+        children = psutil.Process(server.pid).children()
+        assert [" ".join(c.cmdline()[-4:]) for c in children] == [
+            f"serve --no-worker --child-fd {children[0].cmdline()[-1]}"
+        ]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert {client.get("/").status_code for _ in range(20)} == {200}
+
+        async def advisory_locks() -> int:
+            conn = await asyncpg.connect(pg_url)
+            try:
+                value: int = await conn.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                )
+                return value
+            finally:
+                await conn.close()
+
+        # One worker in all: its lease is the one advisory lock held (server/leases.py).
+        assert _run(advisory_locks()) == 1
+        assert "2 web processes" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(30)
+    # The other process stops with the first: its end of the pipe closes, even after a kill -9.
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], log.read_text()
+
+
+def test_stopping_serve_stops_the_embedded_postgresql_it_started(tmp_path: Path) -> None:
+    import psutil
+
+    data = tmp_path / "data"
+    port, log = free_port("127.0.0.1"), tmp_path / "serve.log"
+    env = {
+        "ENTRAIDE_DATA_DIR": str(data),
+        "DATABASE_URL": "",
+        "ENTRAIDE_URL": f"http://127.0.0.1:{port}",
+    }
+    assert run(env, "migrate").returncode == 0
+    server = _serve(env, port, log)
+    try:
+        _wait_up(port, server, log)
+        postgres = psutil.Process(
+            int((data / "postgres" / "postmaster.pid").read_text().split()[0])
+        )
+        assert postgres.is_running()
+    finally:
+        server.terminate()  # as systemd, docker stop or a closed terminal do
+        server.wait(30)
+    postgres.wait(30)
+    assert not postgres.is_running()
