@@ -278,3 +278,22 @@ def test_targets_are_at_least_24_px(browser: Browser, walked: str) -> None:  # n
         assert small == []
     finally:
         context.close()
+
+
+def test_the_site_header_style_stays_out_of_posts_and_profiles(
+    browser: Browser,  # noqa: F811
+    walked: str,
+) -> None:
+    context = signed_in(browser, walked, "en-US", WIDTHS["phone"])
+    try:
+        page = context.new_page()
+        page.goto(walked + "/users/alice")
+        styles = page.evaluate(
+            """[...document.querySelectorAll("main header, main .group-title")].map(e => {
+                const s = getComputedStyle(e);
+                return [s.backgroundColor, s.borderBottomWidth];
+            })"""
+        )
+        assert styles and all(s == ["rgba(0, 0, 0, 0)", "0px"] for s in styles), styles
+    finally:
+        context.close()

@@ -521,3 +521,32 @@ async def test_a_follow_of_an_unknown_server_tells_the_person_and_the_log(
     # Trying again clears the old failures.
     await browser.post("/following", {"handle": "@somebody@example.org"})
     assert (await browser.page("/following")).find(role="alert") is None
+
+
+# What axe cannot see: which person a row's button is for, whose post a link opens
+
+
+async def test_row_buttons_and_post_links_say_whom_they_are_about(
+    visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    alice, bob, carol = [await make_account(db, web_config, n) for n in ("alice", "bob", "carol")]
+    group = await make_group(db, web_config, alice, "pantry", join_policy="approval")
+    await make_member(db, group, carol)  # a request: the group wants approval
+    async with db.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO memberships (group_id, actor_id) VALUES ($1, $2)", group.id, bob.id
+        )
+    await make_post(db, web_config, group, bob, "Bread")
+    browser = await signed_in(visitors, "alice")
+
+    members = await browser.page("/groups/pantry/members")
+    feed = await browser.page("/groups/pantry")
+
+    names = [b.text for b in members.find_all("button")] + [
+        a.text for a in members.find_all("a", class_="button secondary")
+    ]
+    assert "Approve carol" in names and "Reject carol" in names
+    assert "Change role of bob" in names and "Remove bob" in names
+    assert members.one("label", for_=f"role-{bob.id}").text == "Role of bob"
+    link = cards(feed)[0].one("a", class_="meta when")
+    assert link.text.endswith(", post by bob")
