@@ -15,17 +15,26 @@ $(VENV)/.dev: $(BIN)/entraide
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# `make run PORT=8001` serves on another port (and says so in handles and links).
+PORT ?= 8000
 run: $(BIN)/entraide
 	$(BIN)/entraide migrate
-	$(BIN)/entraide serve
+	ENTRAIDE_URL=$${ENTRAIDE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/entraide serve --port $(PORT)
 
-# Debian packages the tests drive: the browser, and the proxies whose configurations we ship.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx
+# Debian packages the tests drive: the browser, the proxies whose configurations we ship, and npm
+# (it installs axe-core, the accessibility checker the page tests inject into every page).
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx /usr/bin/npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light >/dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light npm >/dev/null
+
+# The exact version named in tests/web/axe/package.json (no dependencies), into a folder git ignores.
+AXE := tests/web/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/web/axe/package.json /usr/bin/npm
+	cd tests/web/axe && npm install --no-audit --no-fund --silent
+	touch $@
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -33,7 +42,7 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(VENV)/.dev $(SYSTEM_TOOLS) lint
+test: $(VENV)/.dev $(SYSTEM_TOOLS) $(AXE) lint
 	$(BIN)/pytest
 
 # Every bench/*.py but the helpers (_*.py) and the soak, then one table, kept in bench/RESULTS.md.

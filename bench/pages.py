@@ -3,6 +3,7 @@
 Starts a throwaway embedded PostgreSQL, seeds one group (1,000 members, 10,000 posts, 1,000
 events: half past, half to come), serves
 the app with uvicorn in a subprocess on 127.0.0.1, drives it with 32 concurrent connections,
+then loads the group page through the real `entraide serve --processes 1` and `--processes 2`,
 prints latency tables and the query plans of the group page. Run: `.venv/bin/python
 bench/pages.py [--quick]`; bench/README.md explains the numbers.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import importlib.util
 import os
 import random
@@ -368,6 +370,53 @@ def serve(port: int, loop: str, http: str, access_log: bool) -> None:
     )
 
 
+def start_entraide_serve(
+    env: dict[str, str], port: int, log: Path, processes: int
+) -> subprocess.Popen[bytes]:
+    """Run the real `entraide serve` (no worker) with `processes` web processes."""
+    command = [sys.executable, "-m", "entraide", "serve", "--no-worker", "--host", HOST]
+    command += ["--port", str(port), "--processes", str(processes)]
+    process: subprocess.Popen[bytes] = start_child(command, log, {**env, "PYTHONUNBUFFERED": "1"})
+    return process
+
+
+async def wait_for_processes(log: Path, count: int, seconds: float = 60) -> None:
+    """Wait until every web process said its app started (the others start after the first)."""
+    deadline = time.monotonic() + seconds
+    while log.read_text(errors="replace").count("Application startup complete") < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{count} web processes did not start:\n{log.read_text()[-3000:]}")
+        await asyncio.sleep(0.2)
+
+
+def measure_processes(
+    env: dict[str, str], folder: Path, scale: Scale, postgres_pid: int
+) -> list[tuple[int, Result]]:
+    """Load the group page through `entraide serve --processes N`, N = 1 then 2."""
+    found = []
+    for processes in (1, 2):
+        port = free_port()
+        env = {**env, "ENTRAIDE_URL": f"http://{HOST}:{port}"}
+        log = folder / f"serve-{processes}.log"
+        start = functools.partial(start_entraide_serve, env, port, log, processes)
+        with running(start, stop_child) as server:
+            asyncio.run(wait_for_web(f"http://{HOST}:{port}", server, log))
+            asyncio.run(wait_for_processes(log, processes))
+            [result] = asyncio.run(
+                run_scenarios(
+                    port,
+                    {"GET /groups/<slug>": lambda: f"/groups/{GROUP_SLUG}"},
+                    concurrency=scale.concurrency,
+                    warmup=scale.warmup,
+                    duration=scale.duration,
+                    max_requests=scale.max_requests,
+                    pids=(server.pid, postgres_pid),
+                )
+            )
+        found.append((processes, result))
+    return found
+
+
 # --- the load ----------------------------------------------------------------------------------
 
 
@@ -669,9 +718,23 @@ def run(scale: Scale, access_log: bool) -> int:
                 f"1 connection, {scale.serial_duration:.0f} s each (service time, no queueing)",
                 serial,
             )
+            by_processes = measure_processes(env, folder, scale, postgres.get_pid())
+            print_latency_table(
+                f"entraide serve --processes N, group page, {scale.concurrency} connections",
+                [dataclasses.replace(r, scenario=f"{n} process(es)") for n, r in by_processes],
+            )
             asyncio.run(print_plans(url, seeded))
     report_figures(loaded, serial, scale)
-    return 1 if any(r.errors for r in results) else 0
+    for processes, r in by_processes:
+        report(
+            f"group page, {scale.concurrency} connections, `serve --processes {processes}`,"
+            " req/s (p50 / p99)",
+            f"{r.requests / r.elapsed:.0f} ({r.percentile_ms(50):.0f} / {r.percentile_ms(99):.0f}"
+            " ms)",
+            "more with 2 than with 1",
+        )
+    failed = any(r.errors for r in results) or any(r.errors for _, r in by_processes)
+    return 1 if failed else 0
 
 
 PAGE_NAMES = {  # scenario -> how the table of `make bench` names it

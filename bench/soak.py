@@ -547,7 +547,8 @@ def instance_env(url: str, base_url: str, data_dir: Path) -> dict[str, str]:
 
 
 def start_web(env: dict[str, str], port: int, log: Path) -> Any:
-    command = [sys.executable, "-m", "entraide", "serve", "--no-worker", "--host", HOST]
+    command = [sys.executable, "-m", "entraide", "serve", "--no-worker", "--processes", "1"]
+    command += ["--host", HOST]
     return _common.start_child([*command, "--port", str(port)], log, env)
 
 

@@ -7,11 +7,13 @@ import asyncio
 import getpass
 import os
 import signal
+import socket
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from entraide.logs import configure_logging
 from server import migrate
@@ -60,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-worker", action="store_true", help="do not run the in-process delivery worker"
     )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="web processes sharing the port (default: one per CPU, %(default)s here); the"
+        " in-process worker runs in the first one only",
+    )
+    # A process started by another `entraide serve`: it serves on the listening socket it was
+    # handed and stops when its parent goes away.
+    serve.add_argument("--child-fd", type=int, help=argparse.SUPPRESS)
     worker = add("worker", "Run background workers (deliveries and other jobs).")
     worker.add_argument(
         "--processes",
@@ -102,6 +114,14 @@ def _parser() -> argparse.ArgumentParser:
         " events (adds to what is there; safe to run again).",
     )
     demo.add_argument("--json", action="store_true", help="print what was made as JSON")
+    delete_group = group_commands.add_parser(
+        "delete",
+        help="Delete a group: its posts and members are erased, its followers' servers told.",
+        description="Delete a group: its posts and members are erased, its followers' servers"
+        " told. The name stays taken.",
+    )
+    delete_group.add_argument("slug")
+    delete_group.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return parser
 
 
@@ -149,19 +169,106 @@ def _read_password(from_stdin: bool) -> str:
     return password
 
 
+def port_warning(config: Config, port: int, env: Mapping[str, str]) -> str | None:
+    """Say when the handles and links would name another port than the one served."""
+    if env.get("ENTRAIDE_URL") or port == (urlsplit(config.base_url).port or 80):
+        return None
+    return (
+        f"warning: ENTRAIDE_URL is unset, so handles and links say {config.base_url} while this"
+        f" server listens on port {port}; set ENTRAIDE_URL=http://127.0.0.1:{port}"
+        " (or the public https:// address in front of it)"
+    )
+
+
+def start_banner(config: Config, host: str, port: int, *, has_admin: bool) -> list[str]:
+    """Return the lines printed when `serve` starts: the address once, and what to do next."""
+    listening = f"http://{host}:{port}"
+    lines = [f"Entraide: {config.base_url}"]
+    if listening != config.base_url:
+        lines[0] += f" (listening on {listening})"
+    if not has_admin:
+        command = sys.argv[0] if sys.argv[0].endswith("entraide") else "entraide"
+        lines.append(f"Create the first admin: {command} user create NAME --email EMAIL --admin")
+    return lines
+
+
 def _serve(config: Config, args: argparse.Namespace) -> None:
     import uvicorn
 
     from entraide.app import build_app
 
+    if args.child_fd is not None:
+        _serve_child(config, database_url(config), args.child_fd)
+        return
+    warning = port_warning(config, args.port, os.environ)
+    if warning:
+        print(warning, file=sys.stderr)
     url = database_url(config)
-    asyncio.run(_with_pool(config, _require_migrated))
-    print(f"Entraide is serving {config.base_url} on http://{args.host}:{args.port}/")
-    command = sys.argv[0] if sys.argv[0].endswith("entraide") else "entraide"
-    print(f"Create the first admin with: {command} user create NAME --email EMAIL --admin")
+
+    async def check(pool: Pool) -> bool:
+        await _require_migrated(pool)
+        return await accounts.has_admin(pool)
+
+    if args.processes < 1:
+        fail("--processes must be at least 1")
+    _exit_cleanly_on_sigterm()
+    has_admin = asyncio.run(_with_pool(config, check))
+    print("\n".join(start_banner(config, args.host, args.port, has_admin=has_admin)), flush=True)
     app = build_app(config, with_worker=not args.no_worker, db_url=url)
-    # log_config=None: uvicorn's loggers go through ours (text or JSON).
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
+    if args.processes == 1:
+        # log_config=None: uvicorn's loggers go through ours (text or JSON).
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
+        return
+    # Several processes accept on one socket, bound here and handed down: a page's CPU (the
+    # template, the JSON) is spread over the cores; PostgreSQL coordinates everything else.
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.create_server((args.host, args.port), family=family, backlog=2048)
+    sock.set_inheritable(True)
+    children = [_start_serve_child(sock.fileno()) for _ in range(args.processes - 1)]
+    print(f"{args.processes} web processes", flush=True)
+    try:
+        uvicorn.run(app, fd=sock.fileno(), log_config=None, proxy_headers=False)
+    finally:
+        # Not reached when uvicorn ends by raising the signal it caught again: the children
+        # then stop by themselves, their end of the pipe closed (_stop_with_parent).
+        _stop_worker_children(children)
+        sock.close()
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Let SIGTERM end the process through SystemExit, so that exit handlers run.
+
+    uvicorn catches SIGTERM, shuts down, then raises it again for the handler it found: with the
+    default one the process dies on the spot, and the embedded PostgreSQL it started (stopped by
+    pgserver's exit handler) kept running after `make run` or a service manager stopped it.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _start_serve_child(fd: int) -> subprocess.Popen[bytes]:
+    """Start one more web process on the listening socket; it stops when we die, even by -9."""
+    command = [sys.executable, "-m", "entraide", "serve", "--no-worker", "--child-fd", str(fd)]
+    return subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(fd,))
+
+
+def _serve_child(config: Config, url: str, fd: int) -> None:
+    """Serve on the socket a parent `entraide serve` handed down, without a worker."""
+    import uvicorn
+
+    from entraide.app import build_app
+
+    app = build_app(config, with_worker=False, db_url=url)
+    server = uvicorn.Server(uvicorn.Config(app, fd=fd, log_config=None, proxy_headers=False))
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        _stop_with_parent(asyncio.get_running_loop(), stop)
+        watcher = asyncio.create_task(stop.wait())
+        watcher.add_done_callback(lambda _: setattr(server, "should_exit", True))
+        await server.serve()
+        watcher.cancel()
+
+    _run_on_fastest_loop(main())
 
 
 def _worker(config: Config, args: argparse.Namespace) -> None:
@@ -294,6 +401,21 @@ def _demo(config: Config, args: argparse.Namespace) -> None:
 
     report = asyncio.run(_with_pool(config, work))
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else describe(report))
+def _delete_group(config: Config, args: argparse.Namespace) -> None:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            fail("add --yes to delete a group without a terminal to confirm in")
+        answer = input(f"Delete the group {args.slug} and all its posts for good? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes", "o", "oui"):
+            fail("nothing deleted")
+
+    async def work(pool: Pool) -> None:
+        await _require_migrated(pool)
+        group = await groups.get_group_by_slug(pool, args.slug)
+        await groups.delete_group(pool, group, None)
+        print(f"deleted group @{group.slug}@{config.host}; its followers' servers will be told")
+
+    asyncio.run(_with_pool(config, work))
 
 
 def _doctor(config: Config) -> None:
@@ -341,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             asyncio.run(_with_pool(config, _migrate))
         elif args.command == "user":
             _create_user(config, args)
+        elif args.command == "group" and args.group_command == "delete":
+            _delete_group(config, args)
         elif args.command == "group":
             _create_group(config, args)
         elif args.command == "demo":

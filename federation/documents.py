@@ -69,6 +69,14 @@ def actor_document(
         document["postingRestrictedToMods"] = False
     if avatar_url:
         document["icon"] = {"type": "Image", "mediaType": "image/png", "url": avatar_url}
+    if group is not None and group.header:
+        # Mastodon and Takahē show it as the profile's header (`image`), a placeholder without.
+        media_type = "image/png" if group.header.endswith(".png") else "image/jpeg"
+        document["image"] = {
+            "type": "Image",
+            "mediaType": media_type,
+            "url": urls.picture(group.header),
+        }
     return document
 
 
@@ -98,6 +106,19 @@ def note_document(
         "cc": cc,
         "tag": tags or [],
     }
+    if post.attachments:
+        # Mastodon: Document with mediaType, url and `name` as the description (alt text), at
+        # most four (app/lib/activitypub/parser/media_attachment_parser.rb).
+        document["attachment"] = [
+            {
+                "type": "Document",
+                "mediaType": a.media_type,
+                "url": urls.picture(a.url) if a.is_local else a.url,
+                "name": a.alt,
+                **({"width": a.width, "height": a.height} if a.width else {}),
+            }
+            for a in post.attachments
+        ]
     if group_uri:
         document["audience"] = group_uri
     if post.updated_at is not None:

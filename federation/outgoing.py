@@ -7,12 +7,14 @@ activity unchanged: Mastodon drops activities signed by someone other than their
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from federation.context import Federation
 from federation.documents import activity, note_document
+from federation.fetch import FetchError
 from federation.jsondoc import AS_PUBLIC
 from federation.remote_actors import resolve_handle
 from server.errors import DomainError
@@ -21,6 +23,8 @@ from server.sanitize import find_hashtags, find_mentions
 from server.services import actors, follows, outbox
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
+
+log = logging.getLogger(__name__)
 
 
 def _stamp() -> str:
@@ -229,12 +233,24 @@ async def send_follow(fed: Federation, job: Job) -> None:
 async def resolve_and_follow(fed: Federation, job: Job) -> None:
     """Find @name@host (or a URL) and follow it for a local account."""
     account_id = int(str(job.payload["account_id"]))
-    target = await resolve_handle(fed, str(job.payload["handle"]))
+    handle = str(job.payload["handle"])
+    try:
+        target = await resolve_handle(fed, handle)
+    except FetchError as exc:
+        # The person is waiting for an answer: tell them now rather than retry for days.
+        reason = "not_found" if exc.status in (404, 410) or not exc.retryable else "unreachable"
+        if "resolve" in exc.message or exc.message.startswith("Request failed"):
+            reason = "unreachable"
+        log.warning("follow of %s for account %s failed: %s", handle, account_id, exc.message)
+        await follows.record_failed_lookup(fed.db, account_id, handle, reason)
+        raise PermanentJobError(f"lookup of {handle} failed: {exc.message}") from None
     follower: Actor = await actors.get_actor(fed.db, account_id)
     follow_uri = f"{fed.urls.actor(follower)}/follows/{secrets.token_hex(8)}"
     try:
         await follows.follow_actor(fed.db, account_id, target, follow_uri)
     except DomainError as exc:
+        log.warning("follow of %s for account %s refused: %s", handle, account_id, exc.message)
+        await follows.record_failed_lookup(fed.db, account_id, handle, "refused")
         raise PermanentJobError(exc.message) from None
 
 

@@ -18,7 +18,7 @@ from federation.objects import mobilizations as mobilization_objects
 from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
-from server.models import Actor, RemoteNote
+from server.models import Actor, Attachment, RemoteNote
 from server.services import actors, follows, inbound
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
@@ -113,6 +113,8 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
     event_id = event_objects.local_event_id(fed, in_reply_to)
     return RemoteNote(
         in_reply_to_event_id=event_id if reply_id is None else None,
+        attachments=attachments_of(obj),
+        sensitive=sensitive,
         uri=uri,
         url=url if isinstance(url, str) else id_of(url),
         content_html=content,
@@ -121,6 +123,49 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
         in_reply_to_uri=in_reply_to,
         addressed_group_ids=tuple(groups),
     )
+
+
+MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT
+
+
+def _picture_url(value: Any) -> str | None:
+    """Return the https address of a picture from a `url` (a string, a Link, or a list)."""
+    for candidate in value if isinstance(value, list) else [value]:
+        href = candidate.get("href") if isinstance(candidate, dict) else candidate
+        if isinstance(href, str) and href.startswith("https://") and len(href) <= 2000:
+            return href
+    return None
+
+
+def _dimension(value: Any) -> int | None:
+    return value if isinstance(value, int) and 0 < value <= 20_000 else None
+
+
+def attachments_of(obj: dict[str, Any]) -> tuple[Attachment, ...]:
+    """Read the pictures of a Note (Mastodon sends Document or Image, with `name` as alt text).
+
+    Only images at https addresses are kept, four at most; other media are left to their page.
+    """
+    items = obj.get("attachment")
+    items = [items] if isinstance(items, dict) else items
+    found: list[Attachment] = []
+    for item in items[:20] if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not {"Image", "Document"} & set(types_of(item)):
+            continue
+        media_type = text_of(item.get("mediaType"), 100)
+        if media_type and not media_type.startswith("image/"):
+            continue
+        if not media_type and "Image" not in types_of(item):
+            continue
+        url = _picture_url(item.get("url"))
+        if url is None:
+            continue
+        alt = " ".join(text_of(item.get("name"), 1500).split())
+        width, height = _dimension(item.get("width")), _dimension(item.get("height"))
+        found.append(Attachment(url, media_type or "image/*", alt, width, height))
+        if len(found) == MAX_ATTACHMENTS:
+            break
+    return tuple(found)
 
 
 def _same_host(a: str, b: str) -> bool:

@@ -34,6 +34,10 @@ class Urls:
     def post(self, post_id: int) -> str:
         return f"{self.base}/posts/{post_id}"
 
+    def picture(self, name: str) -> str:
+        """Return the address of a stored picture (a post's, a group's header)."""
+        return f"{self.base}/media/pictures/{name}"
+
     def is_local(self, uri: str) -> bool:
         return urlsplit(uri).netloc.lower() == self.host
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import available_timezones
 
 from server.proxies import DEFAULT_TRUSTED_PROXIES, Network, parse_trusted_proxies
 
@@ -81,6 +82,12 @@ SETTINGS: tuple[Setting, ...] = (
         "fr",
         "Default interface language when neither the account nor the browser chooses: fr or en.",
     ),
+    Setting(
+        "ENTRAIDE_TIMEZONE",
+        "Europe/Paris",
+        "Time zone of the times shown to visitors, and of new accounts whose browser "
+        "does not tell theirs (an IANA name such as Europe/Paris or America/Montreal).",
+    ),
 )
 
 
@@ -95,6 +102,7 @@ class Config:
     allow_private_addresses: bool = False
     log_format: str = "text"
     trusted_proxies: tuple[Network, ...] = parse_trusted_proxies(DEFAULT_TRUSTED_PROXIES)
+    timezone: str = "Europe/Paris"
 
     @property
     def host(self) -> str:
@@ -227,6 +235,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         )
     except ValueError as exc:
         raise ConfigError(f"ENTRAIDE_TRUSTED_PROXIES: {exc}") from None
+    timezone = env.get("ENTRAIDE_TIMEZONE", "Europe/Paris")
+    if timezone not in available_timezones() | {"UTC"}:
+        raise ConfigError("ENTRAIDE_TIMEZONE must be a time zone name such as Europe/Paris")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -238,4 +249,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         allow_private_addresses=allow_private == "true",
         log_format=log_format,
         trusted_proxies=trusted_proxies,
+        timezone=timezone,
     )

@@ -39,6 +39,24 @@ class RateLimited(DomainError):
     status = 429
 
 
+class Phrase(str):
+    """A message with numbers in it: reads as its English text, translates by its template.
+
+    `Phrase("{n} characters at most.", n=5000)` is "5,000 characters at most." in English; the
+    web layer looks the template up in the catalog and formats the numbers for the reader.
+    """
+
+    template: str
+    params: dict[str, int]
+
+    def __new__(cls, template: str, **params: int) -> Phrase:
+        text = template.format(**{k: f"{v:,}" for k, v in params.items()})
+        phrase = super().__new__(cls, text)
+        phrase.template = template
+        phrase.params = params
+        return phrase
+
+
 class Invalid(DomainError):
     """Bad input; `fields` maps a form field to the message shown next to it."""
 

@@ -35,6 +35,7 @@ class Group:
     created_at: datetime
     member_count: int
     followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
+    header: str | None = None  # header image: a file name under uploads/pictures
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,21 @@ class Member:
     @property
     def is_moderator(self) -> bool:
         return self.state == "active" and self.role in ("owner", "moderator")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A picture of a post: a local file name (under uploads/pictures) or a remote https URL."""
+
+    url: str
+    media_type: str
+    alt: str
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url.startswith("https://")
 
 
 @dataclass(frozen=True)
@@ -73,6 +89,10 @@ class Post:
     url: str | None = None  # its human page on its server
     like_count: int = 0
     event_id: int | None = None  # a comment in an event's discussion
+    reply_count: int = 0
+    deleted: bool = False  # a tombstone: kept so that its replies keep their thread
+    attachments: tuple[Attachment, ...] = ()
+    sensitive: bool = False  # pictures hidden until asked (a content warning, or the peer said)
 
 
 @dataclass(frozen=True)
@@ -161,6 +181,8 @@ class RemoteNote:
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
     in_reply_to_event_id: int | None = None  # a local event this one answers
+    attachments: tuple[Attachment, ...] = ()
+    sensitive: bool = False
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).

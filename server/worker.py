@@ -50,7 +50,7 @@ async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
         if await handler(job) == JOB_ENDED:
             return
     except PermanentJobError as exc:
-        log.info("job %s (%s) dropped: %s", job.id, job.kind, exc)
+        log.warning("job %s (%s) dropped: %s", job.id, job.kind, exc)
     except Exception as exc:
         if job.attempts >= MAX_ATTEMPTS:
             log.warning("job %s (%s) gave up after %s attempts", job.id, job.kind, job.attempts)
@@ -58,6 +58,9 @@ async def run_job(db: Pool, handlers: Mapping[str, Handler], job: Job) -> None:
             # The database went away under the job, not the job's peer: no backoff for that.
             # (Handlers reach peers through FetchError; an OSError here is the pool's socket.)
             delay = DB_RETRY_SECONDS if is_unreachable(exc) else retry_delay(job.attempts)
+            log.warning(
+                "job %s (%s) failed, next attempt in %.0f s: %r", job.id, job.kind, delay, exc
+            )
             await _record(db, job, store.update_job_retry, delay_seconds=delay, error=repr(exc))
             return
     await _record(db, job, store.delete_job)

@@ -46,3 +46,8 @@ def parse_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise NotFound("This page does not exist.")
     return int(value)
+
+
+def confirmed(form: FormData) -> bool:
+    """Tell whether the person confirmed a step that cannot be undone (the confirmation page)."""
+    return field(form, "confirm") == "yes"

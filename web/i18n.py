@@ -8,8 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from server.errors import Phrase
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES = ("en", "fr")
@@ -45,6 +48,10 @@ class Translator:
         self._locale = _locale(language)
 
     def gettext(self, message: str, **params: object) -> str:
+        if isinstance(message, Phrase):
+            # Numbers in the reader's way: "5,000" in English, "5 000" in French.
+            numbers = {k: format_decimal(v, locale=self._locale) for k, v in message.params.items()}
+            return self._messages.get(message.template, message.template).format(**numbers)
         text = self._messages.get(message, message)
         return text.format(**params) if params else text
 
@@ -55,7 +62,12 @@ class Translator:
         return self.gettext(singular if one else plural, n=n, **params)
 
     def format_datetime(self, value: datetime, timezone: str) -> str:
-        return format_datetime(value, format="medium", tzinfo=_zone(timezone), locale=self._locale)
+        """Return the date and time to the minute (no seconds) in the reader's zone."""
+        local = value.astimezone(_zone(timezone))
+        date = format_date(local, format="medium", locale=self._locale)
+        time = format_time(local, format="short", locale=self._locale)
+        pattern = str(get_datetime_format("medium", locale=self._locale))
+        return pattern.replace("{1}", date).replace("{0}", time)
 
 
 def negotiate_language(accept_language: str, default: str) -> str:

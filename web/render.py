@@ -53,13 +53,46 @@ def translator(request: Request) -> Translator:
     return request.state.translator
 
 
+FLASH_COOKIE = "entraide_flash"
+# What a page says once after a redirect: the cookie names one of these, never free text.
+FLASH_MESSAGES = {
+    "group_created": "Your group is ready. Invite people, or write its first post.",
+    "joined": "Welcome to the group!",
+    "join_requested": "Your request to join was sent to the group's moderators.",
+    "left": "You left the group.",
+    "account_approved": "The account is approved; its owner can log in now.",
+    "account_rejected": "The registration was turned down.",
+    "post_deleted": "The post was deleted.",
+    "member_removed": "The member was removed from the group.",
+    "group_deleted": "The group was deleted.",
+    "settings_saved": "Saved.",
+    "invited": "The invitation was sent.",
+    "request_approved": "The request was approved.",
+    "welcome": "Welcome! Your account is ready.",
+}
+
+
+def first_error(errors: dict[str, str]) -> str | None:
+    """Name the field whose error is reported first: it gets the focus when the page loads."""
+    return next(iter(errors), None)
+
+
+env.globals["first_error"] = first_error
+
+
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status: int = 200,
+    *,
+    scripts: bool = False,
 ) -> Response:
     """Render a page for the current reader and attach the cookies the request decided."""
     t = translator(request)
     account: Account | None = getattr(request.state, "account", None)
-    timezone = account.timezone if account else "UTC"
+    timezone = account.timezone if account else request.app.state.config.timezone
+    flash = FLASH_MESSAGES.get(request.cookies.get(FLASH_COOKIE, ""))
 
     def when(value: datetime) -> str:
         return t.format_datetime(value, timezone)
@@ -73,22 +106,37 @@ def render(
         when=when,
         csrf_token=csrf_token(request),
         config=request.app.state.config,
+        flash=flash,
         **(context or {}),
     )
     response = HTMLResponse(html, status_code=status)
+    # No script at all, but on the pages that ask for our own static ones (the sign-up reads
+    # the browser's time zone); never an inline one.
+    script_src = "'self'" if scripts else "'none'"
     response.headers["content-security-policy"] = (
         "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
-        "script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        f"script-src {script_src}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
         "form-action 'self'"
     )
     response.headers["x-content-type-options"] = "nosniff"
     response.headers["referrer-policy"] = "same-origin"
     set_cookies(request, response)
+    if request.cookies.get(FLASH_COOKIE) is not None:
+        response.delete_cookie(FLASH_COOKIE, httponly=True, samesite="lax")
     return response
 
 
-def redirect(request: Request, url: str) -> Response:
-    """Redirect after a successful POST (303), keeping the cookies decided."""
+def redirect(request: Request, url: str, flash: str | None = None) -> Response:
+    """Redirect after a successful POST (303), keeping the cookies decided.
+
+    `flash` names a message of FLASH_MESSAGES that the next page shows once.
+    """
     response = RedirectResponse(url, status_code=303)
     set_cookies(request, response)
+    if flash is not None:
+        assert flash in FLASH_MESSAGES, flash
+        secure = request.app.state.config.secure
+        response.set_cookie(
+            FLASH_COOKIE, flash, httponly=True, samesite="lax", secure=secure, max_age=120
+        )
     return response

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.errors import NotFound
-from server.services import avatars
+from server.services import avatars, pictures
 from server.services import groups as group_service
 from server.services.health import check_health
 from web.pages import (
@@ -46,6 +46,18 @@ async def avatar_file(request: Request) -> Response:
     return FileResponse(
         path,
         media_type="image/png",
+        headers={"cache-control": "public, max-age=31536000, immutable"},
+    )
+
+
+async def picture_file(request: Request) -> Response:
+    found = pictures.picture_path(request.app.state.config, request.path_params["name"])
+    if found is None:
+        raise NotFound("This page does not exist.")
+    path, media_type = found
+    return FileResponse(
+        path,
+        media_type=media_type,
         headers={"cache-control": "public, max-age=31536000, immutable"},
     )
 
@@ -114,12 +126,17 @@ def web_routes() -> list[BaseRoute]:
         post("/groups", groups.create_group),
         Route("/groups/{slug}", groups.group_page),
         post("/groups/{slug}/join", groups.join),
+        Route("/groups/{slug}/leave", groups.leave_page),
         post("/groups/{slug}/leave", groups.leave),
+        Route("/groups/{slug}/delete", groups.delete_page),
+        post("/groups/{slug}/delete", groups.delete_group),
+        Route("/groups/{slug}/posts", posts.group_posts_page),
         post("/groups/{slug}/posts", posts.create_post),
         Route("/groups/{slug}/members", groups.members_page),
         post("/groups/{slug}/members/invite", groups.invite),
         post("/groups/{slug}/members/{actor_id}/decide", groups.decide_request),
         post("/groups/{slug}/members/{actor_id}/role", groups.set_role),
+        Route("/groups/{slug}/members/{actor_id}/remove", groups.remove_member_page),
         post("/groups/{slug}/members/{actor_id}/remove", groups.remove_member),
         Route("/groups/{slug}/settings", groups.settings_page),
         post("/groups/{slug}/settings", groups.update_settings),
@@ -127,6 +144,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}", posts.post_page),
         Route("/posts/{post_id}/edit", posts.edit_page),
         post("/posts/{post_id}/edit", posts.edit),
+        Route("/posts/{post_id}/delete", posts.delete_page),
         post("/posts/{post_id}/delete", posts.delete),
         Route("/following", following.following_page),
         post("/following", following.follow),
@@ -152,5 +170,7 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
         *event_routes(),
         Route("/media/avatars/{name}", avatar_file),
+        Route("/media/pictures/{name}", picture_file),
+        post("/groups/{slug}/header", groups.update_header),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -22,7 +22,8 @@ CSRF_FIELD = "csrf_token"
 # Proof that this browser once logged in to an account: it spares its owner the account's lock.
 DEVICE_COOKIE = "entraide_device"
 MAX_FORM_FIELDS = 50
-MAX_BODY = 3 * 1024 * 1024  # a 2 MB avatar and its form around it
+MAX_BODY = 9 * 1024 * 1024  # four 2 MB pictures of a post and the form around them
+MAX_FILES = 4  # the pictures of a post
 
 
 class CsrfError(Exception):
@@ -115,7 +116,7 @@ def form_endpoint(handler: FormHandler) -> Callable[[Request], Awaitable[Respons
     """Wrap a POST handler: parse the form within limits and check CSRF before anything."""
 
     async def endpoint(request: Request) -> Response:
-        async with request.form(max_fields=MAX_FORM_FIELDS, max_files=1) as form:
+        async with request.form(max_fields=MAX_FORM_FIELDS, max_files=MAX_FILES) as form:
             check_csrf(request, form)
             # Nobody types NUL, and PostgreSQL text refuses it: the form cannot be read (400).
             if any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items()):

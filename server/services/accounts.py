@@ -38,24 +38,38 @@ async def register_account(
     password: str,
     is_admin: bool = False,
     by_operator: bool = False,
+    timezone: str = "",
 ) -> Account:
-    """Create an account; the registration mode applies unless an operator creates it."""
+    """Create an account; the registration mode applies unless an operator creates it.
+
+    `timezone` is the one the browser reported; the instance's zone when absent or unknown.
+    """
     if not by_operator and config.registrations == "closed":
         raise Forbidden("Registrations are closed on this instance.")
     username = username.strip().lower()
     email = email.strip()
+    timezone = timezone if v.check_timezone(timezone) is None else config.timezone
     errors = v.collect(
         username=v.check_name(username),
         email=v.check_email(email),
         password=v.check_password(password),
     )
+    # Every error at once: a name already taken is told with a too-short password.
+    async with db.acquire() as conn:
+        if "username" not in errors and await store.name_taken(conn, username):
+            errors["username"] = "This name is already taken."
+        if "email" not in errors and await store.email_taken(conn, email):
+            errors["email"] = "This e-mail address is already used."
     if errors:
-        raise Invalid(errors)
+        # In the order of the form: the first one gets the focus.
+        order = ("username", "email", "password")
+        raise Invalid({name: errors[name] for name in order if name in errors})
     status = "pending" if config.registrations == "approval" and not by_operator else "active"
     # Hashing and key generation are CPU-bound: keep them off the event loop.
     password_hash = await asyncio.to_thread(hash_password, password)
     private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
     async with db.acquire() as conn, conn.transaction():
+        # Checked again: another sign-up may have taken the name while we hashed.
         if await store.name_taken(conn, username):
             raise Invalid({"username": "This name is already taken."})
         if await store.email_taken(conn, email):
@@ -67,6 +81,7 @@ async def register_account(
             password_hash=password_hash,
             is_admin=is_admin,
             status=status,
+            timezone=timezone,
             private_key_pem=private_pem,
             public_key_pem=public_pem,
         )
@@ -206,6 +221,12 @@ async def update_profile(
         updated = await store.get_account(conn, account.id)
     assert updated is not None
     return updated
+
+
+async def has_admin(db: Pool) -> bool:
+    """Tell whether the instance has an active administrator (the start banner asks)."""
+    async with db.acquire() as conn:
+        return await store.count_active_admins(conn) > 0
 
 
 async def get_account_by_username(db: Pool, username: str) -> Account:

@@ -45,6 +45,12 @@ async def get_local_actor(db: Pool, name: str, kind: str | None = None) -> Actor
                 raise Gone("This account was deleted.")
             if status != "active":
                 actor = None
+        elif (
+            actor is not None
+            and actor.kind == "group"
+            and await group_store.get_group(conn, actor.id) is None
+        ):
+            raise Gone("This group was deleted.")
     if actor is None or (kind is not None and actor.kind != kind):
         raise NotFound("No such actor here.")
     return actor

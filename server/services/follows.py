@@ -93,11 +93,29 @@ async def request_follow(db: Pool, account: Account, handle: str) -> None:
         parts = handle.lstrip("@").split("@")
         ok = len(parts) == 2 and all(parts) and len(handle) < 300 and " " not in handle
     if not ok:
-        raise Invalid({"handle": "Type an address such as @name@example.org or a profile URL."})
-    async with db.acquire() as conn:
+        raise Invalid({"handle": "Type a handle such as @name@example.org or a profile URL."})
+    async with db.acquire() as conn, conn.transaction():
+        # A new attempt: the failures shown so far are the past.
+        await store.delete_failed_lookups(conn, account.id)
         await job_store.insert_job(
             conn, RESOLVE_AND_FOLLOW, {"account_id": account.id, "handle": handle}
         )
+
+
+# Why a follow could not be made, as the person is told (web/templates/following.html).
+LOOKUP_FAILURES = ("unreachable", "not_found", "refused")
+
+
+async def record_failed_lookup(db: Pool, account_id: int, handle: str, reason: str) -> None:
+    """Keep, for the person who asked, why a follow of `handle` could not be made."""
+    assert reason in LOOKUP_FAILURES, reason
+    async with db.acquire() as conn:
+        await store.insert_failed_lookup(conn, account_id, handle, reason)
+
+
+async def list_failed_lookups(db: Pool, account: Account) -> list[tuple[str, str]]:
+    async with db.acquire() as conn:
+        return await store.list_failed_lookups(conn, account.id)
 
 
 async def follow_actor(db: Pool, follower_id: int, target: Actor, follow_uri: str) -> None:

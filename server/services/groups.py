@@ -13,7 +13,9 @@ from server.models import Account, Group, Member
 from server.names import clean_display_name
 from server.sanitize import render_text
 from server.storage import accounts as account_store
+from server.storage import follows as follow_store
 from server.storage import groups as store
+from server.storage import jobs as job_store
 
 VISIBILITIES = ("public", "members")
 JOIN_POLICIES = ("open", "approval", "invite")
@@ -21,13 +23,19 @@ ROLES = ("owner", "moderator", "member")
 MAX_GROUP_NAME = 80
 
 
-def _check_settings(name: str, description: str, visibility: str, join_policy: str) -> None:
-    errors = v.collect(
+def _settings_errors(
+    name: str, description: str, visibility: str, join_policy: str
+) -> dict[str, str]:
+    return v.collect(
         name=v.check_text(name, max_length=MAX_GROUP_NAME, required=True),
         description=v.check_text(description, max_length=v.MAX_SUMMARY),
         visibility=v.check_choice(visibility, VISIBILITIES),
         join_policy=v.check_choice(join_policy, JOIN_POLICIES),
     )
+
+
+def _check_settings(name: str, description: str, visibility: str, join_policy: str) -> None:
+    errors = _settings_errors(name, description, visibility, join_policy)
     if errors:
         raise Invalid(errors)
 
@@ -46,10 +54,18 @@ async def create_group(
     """Create a group whose first owner is `owner`."""
     slug = slug.strip().lower()
     name = clean_display_name(name)
+    # Every error at once: the address and the other fields are checked together.
+    errors = _settings_errors(name, description, visibility, join_policy)
     slug_error = v.check_name(slug)
-    if slug_error:
-        raise Invalid({"slug": slug_error})
-    _check_settings(name, description, visibility, join_policy)
+    if slug_error is None:
+        async with db.acquire() as conn:
+            if await account_store.name_taken(conn, slug):
+                slug_error = "This name is already taken."
+    if slug_error is not None:
+        # In the order of the form (name, then address): the first one gets the focus.
+        errors = {k: v for k, v in errors.items() if k == "name"} | {"slug": slug_error} | errors
+    if errors:
+        raise Invalid(errors)
     private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
     async with db.acquire() as conn, conn.transaction():
         if await account_store.name_taken(conn, slug):
@@ -230,6 +246,16 @@ async def set_member_role(db: Pool, group: Group, owner: Account, actor_id: int,
         await store.update_membership(conn, group.id, actor_id, role=role, state="active")
 
 
+async def get_member_to_remove(db: Pool, group: Group, moderator: Account, actor_id: int) -> Member:
+    """Return the member a moderator asks to remove (to name them in the question)."""
+    async with db.acquire() as conn:
+        await _require_moderator(conn, group, moderator)
+        member = await store.get_membership(conn, group.id, actor_id)
+        if member is None:
+            raise NotFound("This person is not a member of the group.")
+        return member
+
+
 async def remove_member(db: Pool, group: Group, moderator: Account, actor_id: int) -> None:
     """Let a moderator remove a member (owners are removed only by owners)."""
     async with db.acquire() as conn, conn.transaction():
@@ -242,6 +268,28 @@ async def remove_member(db: Pool, group: Group, moderator: Account, actor_id: in
         if member.role == "owner" and await store.count_owners(conn, group.id) <= 1:
             raise Conflict("The group needs at least one owner.")
         await store.delete_membership(conn, group.id, actor_id)
+
+
+# The job that tells peers an actor is gone (Delete of the actor), shared with accounts.
+SEND_ACTOR_DELETE = "send_account_delete"
+
+
+async def delete_group(db: Pool, group: Group, owner: Account | None) -> None:
+    """Delete a group for good (its owners, or the operator when `owner` is None).
+
+    Its followers' servers are told with a Delete of the group actor; the name stays taken, so
+    that no new group inherits what peers remember of this one.
+    """
+    async with db.acquire() as conn, conn.transaction():
+        if owner is not None:
+            me = await store.get_membership(conn, group.id, owner.id)
+            if me is None or me.role != "owner" or me.state != "active":
+                raise Forbidden("Only the group's owners can delete it.")
+        inboxes = await follow_store.list_follower_inboxes(conn, group.id)
+        await store.erase_group(conn, group.id)
+        await job_store.insert_job(
+            conn, SEND_ACTOR_DELETE, {"actor_id": group.id, "inboxes": inboxes}
+        )
 
 
 async def list_members(

@@ -104,6 +104,8 @@ async def receive_note(
             in_reply_to_id=note.in_reply_to_id,
             via_actor_id=via.id if via is not None and group_id is None else None,
             event_id=event_id,
+            attachments=note.attachments,
+            sensitive=note.sensitive,
         )
         if post_id is not None and group_id is not None and relay:
             await job_store.insert_job(
@@ -139,6 +141,8 @@ async def receive_note_update(
             post_id,
             content_html=sanitize_html(note.content_html[:MAX_REMOTE_HTML]),
             content_warning=note.content_warning.strip()[: v.MAX_CONTENT_WARNING],
+            attachments=note.attachments,
+            sensitive=note.sensitive,
         )
         if changed:
             await _relay_if_in_group(conn, post_id, "announce_update", activity_id, "Update")

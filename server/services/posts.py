@@ -12,6 +12,7 @@ from server.db import Pool
 from server.errors import Forbidden, Invalid, NotFound
 from server.models import Account, Group, Post
 from server.sanitize import MentionResolver, render_text
+from server.services import pictures
 from server.services.groups import can_read
 from server.storage import events as event_store
 from server.storage import groups as group_store
@@ -45,11 +46,15 @@ def tag_url(config: Config) -> Callable[[str], str]:
     return lambda tag: f"{config.base_url}/tags/{tag}"
 
 
-def _check(content: str, content_warning: str) -> None:
-    errors = v.collect(
+def _errors(content: str, content_warning: str) -> dict[str, str]:
+    return v.collect(
         content=v.check_text(content, max_length=v.MAX_POST, required=True),
         content_warning=v.check_text(content_warning, max_length=v.MAX_CONTENT_WARNING),
     )
+
+
+def _check(content: str, content_warning: str) -> None:
+    errors = _errors(content, content_warning)
     if errors:
         raise Invalid(errors)
 
@@ -64,11 +69,24 @@ async def create_post(
     content_warning: str = "",
     in_reply_to_id: int | None = None,
     event_id: int | None = None,
+    uploads: list[tuple[bytes, str]] | None = None,
 ) -> Post:
     """Publish a post (or a reply, or a comment on an event) in a group the author is an
-    active member of."""
+    active member of.
+
+    `uploads` are up to four pictures, each with its description: (data, alt text).
+    """
     content_warning = content_warning.strip()
-    _check(content, content_warning)
+    errors = _errors(content, content_warning)
+    prepared: list[tuple[pictures.Picture, str]] = []
+    if uploads:
+        try:
+            prepared = await pictures.prepare_post_pictures(uploads)
+        except Invalid as exc:
+            errors |= exc.fields
+    if errors:
+        raise Invalid(errors)
+    attachments = await pictures.write_post_pictures(config, prepared)
     async with db.acquire() as conn, conn.transaction():
         member = await group_store.get_membership(conn, group.id, author.id)
         if member is None or member.state != "active":
@@ -90,6 +108,7 @@ async def create_post(
             content_warning=content_warning,
             in_reply_to_id=in_reply_to_id,
             event_id=event_id,
+            attachments=attachments,
         )
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
         post = await store.get_post(conn, post_id)
@@ -155,6 +174,75 @@ async def list_event_posts(db: Pool, event_id: int) -> list[Post]:
     """Return an event's discussion (its readers were checked with the event)."""
     async with db.acquire() as conn:
         return await store.list_event_posts(conn, event_id)
+@dataclass(frozen=True)
+class Thread:
+    """A post as its page shows it: the post (a tombstone if deleted), what it answers, replies."""
+
+    post: Post
+    group: Group
+    parent: Post | None  # a tombstone when the answered post was deleted
+    replies: list[Post]
+
+
+async def get_thread(db: Pool, post_id: int, viewer: Account | None) -> Thread:
+    """Return a post with its context, if the viewer may read it.
+
+    A deleted post stays reachable while it has replies, so that they keep their thread.
+    """
+    async with db.acquire() as conn:
+        post = await store.get_post(conn, post_id, include_deleted=True)
+        group = (
+            await group_store.get_group(conn, post.group_id)
+            if post is not None and post.group_id is not None
+            else None
+        )
+        if post is None or group is None:
+            raise NotFound("This post does not exist.")
+        membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
+        if not can_read(group, membership):
+            raise Forbidden("This group shares its posts with members only.")
+        replies = await store.list_replies(conn, post.id)
+        if post.deleted and not replies:
+            raise NotFound("This post does not exist.")
+        parent = (
+            await store.get_post(conn, post.in_reply_to_id, include_deleted=True)
+            if post.in_reply_to_id is not None
+            else None
+        )
+    return Thread(post, group, parent, replies)
+
+
+async def get_post_to_edit(db: Pool, post_id: int, editor: Account) -> tuple[Post, Group]:
+    """Return a post its author may edit; anyone else is refused, even to see the form."""
+    post, group = await get_post(db, post_id, editor)
+    if post.author_id != editor.id:
+        raise Forbidden("Only the author can edit this post.")
+    return post, group
+
+
+async def get_post_to_delete(db: Pool, post_id: int, actor: Account) -> tuple[Post, Group]:
+    """Return a post the actor may delete (its author, a moderator of its group)."""
+    post, group = await get_post(db, post_id, actor)
+    if post.author_id != actor.id:
+        async with db.acquire() as conn:
+            member = await group_store.get_membership(conn, group.id, actor.id)
+        if member is None or not member.is_moderator:
+            raise Forbidden("Only the author or a moderator can delete this post.")
+    return post, group
+
+
+async def list_liked(db: Pool, account: Account | None, posts: list[Post]) -> set[int]:
+    """Return the ids of these posts the account likes (none for a visitor)."""
+    if account is None or not posts:
+        return set()
+    async with db.acquire() as conn:
+        return await store.list_liked_post_ids(conn, account.id, [p.id for p in posts])
+
+
+async def list_author_posts(db: Pool, author: Account, viewer: Account | None) -> list[Post]:
+    """Return a person's recent posts that the viewer may read."""
+    async with db.acquire() as conn:
+        return await store.list_author_posts(conn, author.id, viewer.id if viewer else None)
 
 
 async def list_replies(db: Pool, post: Post) -> list[Post]:

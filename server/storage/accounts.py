@@ -54,6 +54,7 @@ async def insert_account(
     status: str,
     private_key_pem: str,
     public_key_pem: str,
+    timezone: str = "UTC",
 ) -> int | None:
     """Insert the actor and account rows; return the new id, or None if the name or e-mail
     was taken meanwhile (two sign-ups racing past the service's checks)."""
@@ -72,8 +73,8 @@ async def insert_account(
         return None
     inserted = await conn.fetchval(
         """
-        INSERT INTO accounts (actor_id, email, password_hash, is_admin, status)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO accounts (actor_id, email, password_hash, is_admin, status, timezone)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT DO NOTHING
         RETURNING actor_id
         """,
@@ -82,8 +83,16 @@ async def insert_account(
         password_hash,
         is_admin,
         status,
+        timezone,
     )
     return actor_id if inserted is not None else None
+
+
+async def count_active_admins(conn: Connection) -> int:
+    value: int = await conn.fetchval(
+        "SELECT count(*) FROM accounts WHERE is_admin AND status = 'active'"
+    )
+    return value
 
 
 async def get_account(conn: Connection, account_id: int) -> Account | None:
@@ -178,7 +187,7 @@ async def erase_account(conn: Connection, account_id: int) -> None:
     await conn.execute(
         """
         UPDATE posts SET content = '', content_html = '', content_warning = '',
-                         deleted_at = now()
+                         attachments = '[]', deleted_at = now()
         WHERE author_id = $1 AND deleted_at IS NULL
         """,
         account_id,

@@ -133,3 +133,33 @@ async def has_local_follower(conn: Connection, target_id: int) -> bool:
         target_id,
     )
     return found is not None
+
+
+async def insert_failed_lookup(conn: Connection, account_id: int, handle: str, reason: str) -> None:
+    """Record that a follow asked by an account could not be made, and why."""
+    await conn.execute(
+        "INSERT INTO follow_lookups (account_id, handle, reason) VALUES ($1, $2, $3)",
+        account_id,
+        handle[:300],
+        reason,
+    )
+
+
+async def list_failed_lookups(
+    conn: Connection, account_id: int, *, limit: int = 5
+) -> list[tuple[str, str]]:
+    """Return the latest (handle, reason) of follows that could not be made."""
+    rows = await conn.fetch(
+        """
+        SELECT handle, reason FROM follow_lookups
+        WHERE account_id = $1 AND failed_at > now() - interval '7 days'
+        ORDER BY id DESC LIMIT $2
+        """,
+        account_id,
+        limit,
+    )
+    return [(r["handle"], r["reason"]) for r in rows]
+
+
+async def delete_failed_lookups(conn: Connection, account_id: int) -> None:
+    await conn.execute("DELETE FROM follow_lookups WHERE account_id = $1", account_id)

@@ -8,7 +8,8 @@ from server.db import Connection
 from server.models import Group, Member
 
 _SELECT = """
-    SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.created_at,
+    SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.header,
+           a.created_at,
            g.visibility, g.join_policy, g.followers_can_post,
            (SELECT count(*) FROM memberships m
             WHERE m.group_id = g.actor_id AND m.state = 'active') AS member_count
@@ -29,6 +30,7 @@ def _group(row: Any) -> Group:
         followers_can_post=row["followers_can_post"],
         created_at=row["created_at"],
         member_count=row["member_count"],
+        header=row["header"],
     )
 
 
@@ -220,3 +222,24 @@ async def list_members(
         offset,
     )
     return [_member(r) for r in rows]
+
+
+async def erase_group(conn: Connection, group_id: int) -> None:
+    """Erase a group: its posts, members and follows go; the actor row stays (410, its key)."""
+    # posts and memberships reference the group row and go with it (ON DELETE CASCADE).
+    await conn.execute("DELETE FROM groups WHERE actor_id = $1", group_id)
+    await conn.execute(
+        """
+        UPDATE actors SET display_name = '', summary = '', summary_html = '', avatar = NULL,
+                          header = NULL, updated_at = now()
+        WHERE id = $1
+        """,
+        group_id,
+    )
+    await conn.execute("DELETE FROM follows WHERE target_id = $1 OR follower_id = $1", group_id)
+
+
+async def update_header(conn: Connection, group_id: int, header: str | None) -> None:
+    await conn.execute(
+        "UPDATE actors SET header = $2, updated_at = now() WHERE id = $1", group_id, header
+    )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from server.db import Connection
-from server.models import Post
+from server.models import Attachment, Post
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
            a.domain AS author_domain, a.display_name AS author_display_name,
            a.avatar AS author_avatar, p.content, p.content_html, p.content_warning,
            p.in_reply_to_id, p.created_at, p.updated_at, p.uri, p.url,
-           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count, p.event_id
+           (SELECT count(*) FROM likes l WHERE l.post_id = p.id) AS like_count, p.event_id,
+           (SELECT count(*) FROM posts r
+            WHERE r.in_reply_to_id = p.id AND r.deleted_at IS NULL) AS reply_count,
+           p.deleted_at IS NOT NULL AS deleted, p.attachments, p.sensitive
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -39,7 +43,28 @@ def _post(row: Any) -> Post:
         url=row["url"],
         like_count=row["like_count"],
         event_id=row["event_id"],
+        reply_count=row["reply_count"],
+        deleted=row["deleted"],
+        attachments=attachments_from_json(row["attachments"]),
+        sensitive=row["sensitive"],
     )
+
+
+def attachments_from_json(text: str) -> tuple[Attachment, ...]:
+    return tuple(
+        Attachment(a["url"], a["media_type"], a["alt"], a.get("width"), a.get("height"))
+        for a in json.loads(text)
+    )
+
+
+def attachments_to_json(attachments: tuple[Attachment, ...]) -> str:
+    return json.dumps(
+        [
+            {"url": a.url, "media_type": a.media_type, "alt": a.alt, "width": a.width,
+             "height": a.height}
+            for a in attachments
+        ]
+    )  # fmt: skip
 
 
 async def insert_post(
@@ -52,12 +77,13 @@ async def insert_post(
     content_warning: str,
     in_reply_to_id: int | None = None,
     event_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> int:
     post_id: int = await conn.fetchval(
         """
         INSERT INTO posts (group_id, author_id, content, content_html, content_warning,
-                           in_reply_to_id, event_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
+                           in_reply_to_id, event_id, attachments, sensitive)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $5 <> '')
         RETURNING id
         """,
         group_id,
@@ -67,6 +93,7 @@ async def insert_post(
         content_warning,
         in_reply_to_id,
         event_id,
+        attachments_to_json(attachments),
     )
     return post_id
 
@@ -84,7 +111,8 @@ async def update_post(
 ) -> None:
     await conn.execute(
         """
-        UPDATE posts SET content = $2, content_html = $3, content_warning = $4, updated_at = now()
+        UPDATE posts SET content = $2, content_html = $3, content_warning = $4,
+                         sensitive = $4 <> '', updated_at = now()
         WHERE id = $1
         """,
         post_id,
@@ -99,7 +127,7 @@ async def delete_post(conn: Connection, post_id: int) -> None:
     await conn.execute(
         """
         UPDATE posts SET content = '', content_html = '', content_warning = '',
-                         deleted_at = now()
+                         attachments = '[]', deleted_at = now()
         WHERE id = $1
         """,
         post_id,
@@ -145,6 +173,37 @@ async def list_replies(conn: Connection, post_id: int) -> list[Post]:
     return [_post(r) for r in rows]
 
 
+async def list_liked_post_ids(conn: Connection, actor_id: int, post_ids: list[int]) -> set[int]:
+    """Return which of these posts the actor likes."""
+    rows = await conn.fetch(
+        "SELECT post_id FROM likes WHERE actor_id = $1 AND post_id = ANY($2::bigint[])",
+        actor_id,
+        post_ids,
+    )
+    return {r["post_id"] for r in rows}
+
+
+async def list_author_posts(
+    conn: Connection, author_id: int, viewer_id: int | None, *, limit: int = 20
+) -> list[Post]:
+    """Return an author's recent posts in groups the viewer may read (public, or a member)."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        JOIN groups gr ON gr.actor_id = p.group_id
+        WHERE p.author_id = $1 AND p.deleted_at IS NULL AND (
+            gr.visibility = 'public' OR EXISTS (
+                SELECT 1 FROM memberships m WHERE m.group_id = p.group_id
+                AND m.actor_id = $2 AND m.state = 'active'))
+        ORDER BY p.id DESC LIMIT $3
+        """,
+        author_id,
+        viewer_id,
+        limit,
+    )
+    return [_post(r) for r in rows]
+
+
 async def count_local_posts(conn: Connection) -> int:
     value: int = await conn.fetchval(
         "SELECT count(*) FROM posts WHERE uri IS NULL AND deleted_at IS NULL"
@@ -164,13 +223,15 @@ async def insert_remote_post(
     in_reply_to_id: int | None,
     via_actor_id: int | None,
     event_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    sensitive: bool = False,
 ) -> int | None:
     """Store a post received from a peer; None if its URI is already known."""
     post_id: int | None = await conn.fetchval(
         """
         INSERT INTO posts (uri, url, group_id, author_id, content_html, content_warning,
-                           in_reply_to_id, via_actor_id, event_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                           in_reply_to_id, via_actor_id, event_id, attachments, sensitive)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11)
         ON CONFLICT (uri) DO NOTHING
         RETURNING id
         """,
@@ -183,6 +244,8 @@ async def insert_remote_post(
         in_reply_to_id,
         via_actor_id,
         event_id,
+        attachments_to_json(attachments),
+        sensitive,
     )
     return post_id
 
@@ -204,18 +267,28 @@ async def is_deleted(conn: Connection, post_id: int) -> bool | None:
 
 
 async def update_remote_post(
-    conn: Connection, post_id: int, *, content_html: str, content_warning: str
+    conn: Connection,
+    post_id: int,
+    *,
+    content_html: str,
+    content_warning: str,
+    attachments: tuple[Attachment, ...] = (),
+    sensitive: bool = False,
 ) -> bool:
-    """Store a remote post's new text; False when it is the text already kept (no edit)."""
+    """Store a remote post's new text; False when nothing of it changed (no edit)."""
     status: str = await conn.execute(
         """
-        UPDATE posts SET content_html = $2, content_warning = $3, updated_at = now()
+        UPDATE posts SET content_html = $2, content_warning = $3, attachments = $4::jsonb,
+                         sensitive = $5, updated_at = now()
         WHERE id = $1 AND deleted_at IS NULL
-          AND (content_html IS DISTINCT FROM $2 OR content_warning IS DISTINCT FROM $3)
+          AND (content_html IS DISTINCT FROM $2 OR content_warning IS DISTINCT FROM $3
+               OR attachments IS DISTINCT FROM $4::jsonb OR sensitive IS DISTINCT FROM $5)
         """,
         post_id,
         content_html,
         content_warning,
+        attachments_to_json(attachments),
+        sensitive,
     )
     return status != "UPDATE 0"
 

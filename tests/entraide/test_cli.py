@@ -91,6 +91,42 @@ def test_commands_against_a_database(pg_url: str, tmp_path: Path) -> None:
     short = run(env, "user", "create", "bob", "--email", "b@example.org", "--password-stdin",
                 stdin="short\n")  # fmt: skip
     assert short.returncode == 1 and "password" in short.stderr
+    unconfirmed = run(env, "group", "delete", "voisins", stdin="")
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr
+    deleted = run(env, "group", "delete", "voisins", "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    assert "deleted group @voisins@" in deleted.stdout
+    gone = run(env, "group", "delete", "voisins", "--yes")
+    assert gone.returncode == 1 and gone.stderr.count("\n") == 1
+
+
+def test_start_banner_says_the_address_once_and_offers_an_admin_only_when_none_exists(
+    tmp_path: Path,
+) -> None:
+    from entraide.cli import port_warning, start_banner
+    from server.config import load_config
+
+    config = load_config({"ENTRAIDE_DATA_DIR": str(tmp_path)})
+
+    first = start_banner(config, "127.0.0.1", 8000, has_admin=False)
+    later = start_banner(config, "127.0.0.1", 8000, has_admin=True)
+
+    assert first[0] == "Entraide: http://127.0.0.1:8000"
+    assert "\n".join(first).count("127.0.0.1:8000") == 1
+    assert "user create" in first[1]
+    assert later == ["Entraide: http://127.0.0.1:8000"]
+    assert port_warning(config, 8000, {}) is None
+    assert port_warning(config, 8001, {"ENTRAIDE_URL": "https://x.example"}) is None
+    assert "ENTRAIDE_URL=http://127.0.0.1:8001" in (port_warning(config, 8001, {}) or "")
+
+
+def test_the_package_metadata_builds_without_deprecation_warnings() -> None:
+    # setuptools warns about a `license` table: it wants an SPDX string (PEP 639).
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "AGPL-3.0-or-later"
+    assert project["build-system"]["requires"] == ["setuptools>=77"]
 
 
 def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path: Path) -> None:
@@ -100,9 +136,12 @@ def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path
     url = make_database(name, migrated=False)
     try:
         env = {"DATABASE_URL": url, "ENTRAIDE_DATA_DIR": str(tmp_path)}
-        result = run(env, "serve", "--port", str(free_port("127.0.0.1")))
+        port = free_port("127.0.0.1")
+        result = run(env, "serve", "--port", str(port))
         assert result.returncode == 1
         assert "pending migration" in result.stderr and "entraide migrate" in result.stderr
+        # Another port without ENTRAIDE_URL: handles would name :8000; the operator is told.
+        assert f"set ENTRAIDE_URL=http://127.0.0.1:{port}" in result.stderr
         assert run(env, "migrate").returncode == 0
         assert run(env, "migrate").stdout.strip() == "database is up to date"
     finally:
@@ -112,7 +151,7 @@ def test_serve_refuses_to_start_with_pending_migrations(pg_server: Any, tmp_path
 def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "entraide", "serve", "--port", str(port)],
+            [sys.executable, "-m", "entraide", "serve", "--port", str(port), "--processes", "1"],
             env={**os.environ, **env},
             cwd=ROOT,
             stdout=out,
@@ -216,3 +255,77 @@ def test_user_create_without_a_terminal_says_to_use_password_stdin(
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
     assert "--password-stdin" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_runs_several_processes_on_one_port_with_one_worker(
+    pg_url: str, tmp_path: Path
+) -> None:
+    import asyncpg
+    import psutil
+
+    from tests.conftest import _run
+
+    port, log = free_port("127.0.0.1"), tmp_path / "serve.log"
+    env = {
+        "DATABASE_URL": pg_url,
+        "ENTRAIDE_DATA_DIR": str(tmp_path),
+        "ENTRAIDE_URL": f"http://127.0.0.1:{port}",
+    }
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "entraide", "serve", "--port", str(port), "--processes", "2"],
+            env={**os.environ, **env}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_up(port, server, log)
+        children = psutil.Process(server.pid).children()
+        assert [" ".join(c.cmdline()[-4:]) for c in children] == [
+            f"serve --no-worker --child-fd {children[0].cmdline()[-1]}"
+        ]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert {client.get("/").status_code for _ in range(20)} == {200}
+
+        async def advisory_locks() -> int:
+            conn = await asyncpg.connect(pg_url)
+            try:
+                value: int = await conn.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                )
+                return value
+            finally:
+                await conn.close()
+
+        # One worker in all: its lease is the one advisory lock held (server/leases.py).
+        assert _run(advisory_locks()) == 1
+        assert "2 web processes" in log.read_text()
+    finally:
+        server.terminate()
+        server.wait(30)
+    # The other process stops with the first: its end of the pipe closes, even after a kill -9.
+    _gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == [], log.read_text()
+
+
+def test_stopping_serve_stops_the_embedded_postgresql_it_started(tmp_path: Path) -> None:
+    import psutil
+
+    data = tmp_path / "data"
+    port, log = free_port("127.0.0.1"), tmp_path / "serve.log"
+    env = {
+        "ENTRAIDE_DATA_DIR": str(data),
+        "DATABASE_URL": "",
+        "ENTRAIDE_URL": f"http://127.0.0.1:{port}",
+    }
+    assert run(env, "migrate").returncode == 0
+    server = _serve(env, port, log)
+    try:
+        _wait_up(port, server, log)
+        postgres = psutil.Process(
+            int((data / "postgres" / "postmaster.pid").read_text().split()[0])
+        )
+        assert postgres.is_running()
+    finally:
+        server.terminate()  # as systemd, docker stop or a closed terminal do
+        server.wait(30)
+    postgres.wait(30)
+    assert not postgres.is_running()

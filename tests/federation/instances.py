@@ -84,7 +84,8 @@ class LiveInstance:
         command = [sys.executable, "-m", self.serve_module, "serve"]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [*command, "--host", self.host, "--port", str(self.port)],
+                # One process: the harness stops and kills the instance by its pid.
+                [*command, "--host", self.host, "--port", str(self.port), "--processes", "1"],
                 env=self.env,
                 cwd=ROOT,
                 stdout=log,

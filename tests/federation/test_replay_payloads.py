@@ -244,6 +244,28 @@ def test_mastodon_reply_to_a_group_post_joins_the_thread(
     world.assert_signed_by_group(request)
 
 
+def test_mastodon_pictures_are_kept_with_their_descriptions_and_sensitive_flag(
+    world: World, mastodon_follow: dict[str, Any]
+) -> None:
+    create, outcome = world.replay("mastodon", "create_note_pictures")
+    assert outcome.startswith("stored post"), outcome
+
+    rows = world.sql(
+        "SELECT id, attachments, sensitive FROM posts WHERE uri = $1", create["object"]["id"]
+    )
+
+    attachments = json.loads(rows[0]["attachments"])
+    assert [(a["media_type"], a["alt"]) for a in attachments] == [
+        ("image/jpeg", "Un frigo ouvert, rempli de légumes et de pain."),
+        ("image/png", "Horaires d'ouverture : tous les jours de 8 h à 20 h."),
+    ]  # the video is left to its page
+    assert attachments[0]["url"].startswith("https://files.mastodon.example/")
+    assert rows[0]["sensitive"] is True
+    page = world.client.get(f"{world.instance.base_url}/posts/{rows[0]['id']}").text
+    hidden = page.split('<details class="sensitive">', 1)[1].split("</details>", 1)[0]
+    assert 'alt="Un frigo ouvert, rempli de légumes et de pain."' in hidden
+
+
 def test_mastodon_edit_of_a_reply_is_applied(world: World, mastodon_reply: dict[str, Any]) -> None:
     _update, outcome = world.replay("mastodon", "update_note")
     assert outcome.startswith("updated post"), outcome

@@ -129,7 +129,7 @@ class Web(EntraideProcess):
     """`entraide serve` on 127.0.0.1:port (with its in-process worker unless `worker=False`)."""
 
     def __init__(self, env: dict[str, str], log: Path, port: int, *, worker: bool) -> None:
-        args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+        args = ["serve", "--host", "127.0.0.1", "--port", str(port), "--processes", "1"]
         super().__init__(args + ([] if worker else ["--no-worker"]), env, log)
         self.base_url = f"http://127.0.0.1:{port}"
 

@@ -117,11 +117,13 @@ def field_error(page: Element, name: str) -> str | None:
     element = page.find("input", name=name) or page.find("textarea", name=name)
     element = element or page.find("select", name=name)
     assert element is not None, f"no field named {name!r}"
-    described_by = element.attrs.get("aria-describedby")
-    if described_by is None:
-        return None
-    assert element.attrs.get("aria-invalid") == "true"
-    return page.one(id=described_by).text
+    # aria-describedby may name a hint too: the error is the one of class "error".
+    for described_by in element.attrs.get("aria-describedby", "").split():
+        described = page.one(id=described_by)
+        if "error" in described.attrs.get("class", "").split():
+            assert element.attrs.get("aria-invalid") == "true"
+            return described.text
+    return None
 
 
 def executable_markup(page: Element) -> list[str]:

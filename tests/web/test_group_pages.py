@@ -51,7 +51,7 @@ async def test_new_person_creates_a_group_writes_and_reads_the_post(visitor: Vis
         "/groups/gardening/posts", {"content": "Tomato seedlings to give away!"}
     )
     assert response.status_code == 303
-    assert response.headers["location"] == "/groups/gardening"
+    assert response.headers["location"] == "/groups/gardening#post-1"
     page = await visitor.page("/groups/gardening")
     assert page.one("h1").text == "Community gardening"
     assert post_texts(page) == ["Tomato seedlings to give away!"]
@@ -105,7 +105,7 @@ async def test_reply_is_shown_under_its_post(
     alice = await signed_in(visitors, db, web_config, "alice")
     await alice.post("/groups", GROUP_FORM)
     await alice.post("/groups/gardening/posts", {"content": "Who has a spade?"})
-    post_href = (await alice.page("/groups/gardening")).one("a", class_="meta").attrs["href"]
+    post_href = (await alice.page("/groups/gardening")).one("a", class_="meta when").attrs["href"]
     post_id = post_href.rsplit("/", 1)[1]
 
     response = await alice.post(
@@ -156,12 +156,10 @@ async def test_group_form_with_errors_keeps_the_input_and_names_each_field(
     assert await count_rows(db, "groups") == 0
 
 
-async def test_group_form_checks_the_other_fields_once_the_address_is_right(
-    visitor: Visitor, db: Pool
-) -> None:
+async def test_group_form_reports_every_error_at_once(visitor: Visitor, db: Pool) -> None:
     await visitor.sign_up("alice")
     form = {
-        "slug": "gardening",
+        "slug": "alice",  # taken (by the person): told along with the rest
         "name": "N" * 81,
         "description": "D" * 2001,
         "visibility": "secret",
@@ -172,11 +170,16 @@ async def test_group_form_checks_the_other_fields_once_the_address_is_right(
 
     assert response.status_code == 422
     page = parse(response.text)
-    assert field_error(page, "name") == "This text is too long."
-    assert field_error(page, "description") == "This text is too long."
+    assert field_error(page, "slug") == "This name is already taken."
+    assert field_error(page, "name") == "80 characters at most."
+    assert field_error(page, "description") == "2,000 characters at most."
     assert field_error(page, "visibility") == "Choose one of the options."
     assert field_error(page, "join_policy") == "Choose one of the options."
     assert field_value(page, "description") == "D" * 2001
+    # The first field in error (the name, first in the form) has the focus, errors are alerts.
+    assert "autofocus" in page.one("input", name="name").attrs
+    assert "autofocus" not in page.one("input", name="slug").attrs
+    assert page.one(id="e-name").attrs["role"] == "alert"
     assert await count_rows(db, "groups") == 0
 
 
@@ -186,10 +189,8 @@ async def test_group_form_with_missing_fields(visitor: Visitor, db: Pool) -> Non
     response = await visitor.post("/groups", {})
 
     assert response.status_code == 422
-    assert field_error(parse(response.text), "slug") == "This field is required."
-    response = await visitor.post("/groups", {"slug": "gardening"})
-    assert response.status_code == 422
     page = parse(response.text)
+    assert field_error(page, "slug") == "This field is required."
     assert field_error(page, "name") == "This field is required."
     assert field_error(page, "visibility") == "Choose one of the options."
     assert await count_rows(db, "groups") == 0
@@ -244,8 +245,8 @@ async def test_new_group_page_requires_login(visitor: Visitor, db: Pool) -> None
     [
         ("", "", "content", "This field is required."),
         ("   \n  ", "", "content", "This field is required."),
-        ("x" * 5001, "", "content", "This text is too long."),
-        ("Fine", "w" * 201, "content_warning", "This text is too long."),
+        ("x" * 5001, "", "content", "5,000 characters at most."),
+        ("Fine", "w" * 201, "content_warning", "200 characters at most."),
     ],
     ids=["empty", "blank", "long", "long-warning"],
 )
@@ -303,7 +304,7 @@ async def test_author_edits_and_deletes_a_post(visitor: Visitor, db: Pool) -> No
     await visitor.sign_up("alice")
     await visitor.post("/groups", GROUP_FORM)
     await visitor.post("/groups/gardening/posts", {"content": "Tomatos"})
-    href = (await visitor.page("/groups/gardening")).one("a", class_="meta").attrs["href"]
+    href = (await visitor.page("/groups/gardening")).one("a", class_="meta when").attrs["href"]
     edit_page = await visitor.page(href + "/edit")
     assert field_value(edit_page, "content") == "Tomatos"
 
@@ -317,7 +318,7 @@ async def test_author_edits_and_deletes_a_post(visitor: Visitor, db: Pool) -> No
     assert response.status_code == 422
     assert field_error(parse(response.text), "content") == "This field is required."
 
-    assert (await visitor.post(href + "/delete")).status_code == 303
+    assert (await visitor.post(href + "/delete", {"confirm": "yes"})).status_code == 303
     assert post_texts(await visitor.page("/groups/gardening")) == []
     assert (await visitor.get(href)).status_code == 404
 
@@ -337,7 +338,9 @@ async def test_other_members_cannot_edit_or_delete_a_post(
     before = await snapshot(db)
 
     edit = await bob.post(f"/posts/{post.id}/edit", {"content": "Yours now"})
-    delete = await bob.post(f"/posts/{post.id}/delete")
+    delete = await bob.post(f"/posts/{post.id}/delete", {"confirm": "yes"})
+    question = await bob.get(f"/posts/{post.id}/delete")
+    assert question.status_code == 403
 
     assert edit.status_code == delete.status_code == 403
     assert await snapshot(db) == before
@@ -412,11 +415,14 @@ async def test_owner_makes_a_moderator_and_removes_a_member(
     response = await alice.post(f"/groups/gardening/members/{bob.id}/role", {"role": "moderator"})
     assert response.status_code == 303
     response = await alice.post(f"/groups/gardening/members/{carol.id}/remove")
+    assert response.status_code == 200  # the question first: nobody removed yet
+    assert "Remove carol from the group?" in parse(response.text).one("h1").text
+    response = await alice.post(f"/groups/gardening/members/{carol.id}/remove", {"confirm": "yes"})
     assert response.status_code == 303
 
     page = await alice.page("/groups/gardening/members")
     items = {
-        li.one("a").text: li.text
+        li.find_all("a")[0].text: li.text
         for li in page.one("section", aria_labelledby="list").find_all("li")
     }
     assert set(items) == {"alice", "bob"}
@@ -429,7 +435,7 @@ async def test_last_owner_cannot_leave(visitor: Visitor, db: Pool) -> None:
     await visitor.sign_up("alice")
     await visitor.post("/groups", GROUP_FORM)
 
-    response = await visitor.post("/groups/gardening/leave")
+    response = await visitor.post("/groups/gardening/leave", {"confirm": "yes"})
 
     assert response.status_code == 409
     assert (
@@ -484,7 +490,7 @@ async def test_profile_shows_members_only_groups_to_their_members_alone(
     await herself.log_in("alice")
 
     def listed(page: Element) -> set[str]:
-        return {a.text for a in page.one("article").find_all("a")}
+        return {a.text for a in page.one("ul", class_="chips").find_all("a")}
 
     assert listed(await anonymous.page("/users/alice")) == {"Gardening"}
     assert listed(await carol.page("/users/alice")) == {"Gardening"}

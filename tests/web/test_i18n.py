@@ -85,7 +85,11 @@ def python_messages() -> dict[str, str]:
         where = str(path.relative_to(ROOT))
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _call_name(node) in errors:
+            if isinstance(node, ast.Call) and _call_name(node) == "Phrase":
+                # Phrase("{n} characters at most.", n=...): the template is the message.
+                for text in _strings(node.args[0] if node.args else None):
+                    found.setdefault(text, where)
+            elif isinstance(node, ast.Call) and _call_name(node) in errors:
                 # Raise Invalid({"field": "message"}) / NotFound("message") / message=...
                 for arg in [*node.args, *(k.value for k in node.keywords)]:
                     for text in _strings(arg):
@@ -119,6 +123,13 @@ def python_messages() -> dict[str, str]:
     return found
 
 
+def setting_messages() -> dict[str, str]:
+    """Return the descriptions of the settings, shown on the administration's page."""
+    from server.config import SETTINGS
+
+    return {s.help: "server/config.py" for s in SETTINGS}
+
+
 def french_catalog() -> dict[str, str]:
     with PO_FILE.open("rb") as f:
         catalog = read_po(f, locale="fr")
@@ -133,7 +144,8 @@ def test_the_extraction_finds_known_sentences() -> None:
     assert {
         "Wrong username or password.",  # Invalid({...}) in a service
         "Registrations are closed on this instance.",  # Forbidden("...")
-        "This text is too long.",  # returned by a check_ function
+        "{n} characters at most.",  # a Phrase returned by a check_ function
+        "Your group is ready. Invite people, or write its first post.",  # FLASH_MESSAGES
         "Choose one of the options.",  # a literal branch inside collect()
         "This page does not accept this kind of request.",  # _HTTP_MESSAGES in web/errors.py
         "This form has expired. Go back, reload the page and try again.",  # message = "..."
@@ -153,6 +165,31 @@ def test_every_error_message_is_translated() -> None:
     catalog = french_catalog()
     missing = {m: where for m, where in python_messages().items() if not catalog.get(m)}
     assert missing == {}, "add these to web/locales/fr.po"
+
+
+def test_every_setting_description_is_translated() -> None:
+    catalog = french_catalog()
+    missing = {m: where for m, where in setting_messages().items() if not catalog.get(m)}
+    assert missing == {}, "add these to web/locales/fr.po"
+
+
+def test_numbers_in_messages_are_written_the_readers_way() -> None:
+    from server.errors import Phrase
+
+    message = Phrase("{n} characters at most.", n=5000)
+    assert str(message) == "5,000 characters at most."
+    assert Translator("en").gettext(message) == "5,000 characters at most."
+    assert Translator("fr").gettext(message) == "5\u202f000 caractères au maximum."
+
+
+def test_french_puts_a_non_breaking_space_before_double_punctuation() -> None:
+    # French typography: "Avertissement :" with a space that never breaks the line before ":".
+    bad = {
+        msgstr
+        for msgstr in french_catalog().values()
+        if re.search(r"(?<![\u00a0\u202f])[:;?!](?=\s|$)", msgstr)
+    }
+    assert bad == set()
 
 
 def test_translations_keep_the_placeholders() -> None:

@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
-from server.services import accounts, avatars, groups, sessions
+from server.models import Account
+from server.services import accounts, avatars, groups, posts, sessions
 from web.forms import TIMEZONES, field, form_values, require_account
 from web.render import current_account, redirect, render
 from web.security import client_address, is_known_device, remember_device, safe_next
@@ -15,7 +16,7 @@ from web.security import client_address, is_known_device, remember_device, safe_
 
 async def signup_page(request: Request) -> Response:
     await current_account(request)
-    return render(request, "signup.html", {"form": {}, "errors": {}})
+    return render(request, "signup.html", {"form": {}, "errors": {}}, scripts=True)
 
 
 async def signup(request: Request, form: FormData) -> Response:
@@ -28,16 +29,18 @@ async def signup(request: Request, form: FormData) -> Response:
             username=field(form, "username"),
             email=field(form, "email"),
             password=field(form, "password"),
+            # Filled in by /static/timezone.js from the browser's own zone.
+            timezone=field(form, "timezone"),
         )
     except Invalid as exc:
         context = {"form": form_values(form, "password"), "errors": exc.fields}
-        return render(request, "signup.html", context, status=422)
+        return render(request, "signup.html", context, status=422, scripts=True)
     if account.status == "pending":
         return render(request, "message.html", {"message": "pending"})
     request.state.set_session = await sessions.open_session(request.app.state.db, account)
     remember_device(request, account.username)
     request.state.new_csrf_seed = None
-    return redirect(request, "/")
+    return redirect(request, "/", flash="welcome")
 
 
 async def login_page(request: Request) -> Response:
@@ -78,15 +81,19 @@ async def logout(request: Request, form: FormData) -> Response:
     return redirect(request, "/")
 
 
-async def settings_page(request: Request) -> Response:
-    account = await require_account(request)
-    form = {
+def _settings_form(account: Account) -> dict[str, str]:
+    return {
         "display_name": account.display_name,
         "summary": account.summary,
         "language": account.language or "",
         "timezone": account.timezone,
     }
-    return render(request, "settings.html", {"form": form, "errors": {}, "timezones": TIMEZONES})
+
+
+async def settings_page(request: Request) -> Response:
+    account = await require_account(request)
+    context = {"form": _settings_form(account), "errors": {}, "timezones": TIMEZONES}
+    return render(request, "settings.html", context)
 
 
 async def update_settings(request: Request, form: FormData) -> Response:
@@ -117,16 +124,7 @@ async def update_avatar(request: Request, form: FormData) -> Response:
             request.app.state.db, request.app.state.config, account, data
         )
     except Invalid as exc:
-        context = {
-            "form": {
-                "display_name": account.display_name,
-                "summary": account.summary,
-                "language": account.language or "",
-                "timezone": account.timezone,
-            },
-            "errors": exc.fields,
-            "timezones": TIMEZONES,
-        }
+        context = {"form": _settings_form(account), "errors": exc.fields, "timezones": TIMEZONES}
         return render(request, "settings.html", context, status=422)
     return redirect(request, "/settings?saved=1")
 
@@ -162,7 +160,14 @@ async def profile_page(request: Request) -> Response:
     shared = await groups.list_account_groups(request.app.state.db, viewer) if viewer else []
     shared_ids = {g.id for g in shared}
     visible = [g for g in member_of if g.visibility == "public" or g.id in shared_ids]
-    return render(request, "profile.html", {"person": account, "groups": visible})
+    their_posts = await posts.list_author_posts(request.app.state.db, account, viewer)
+    context = {
+        "person": account,
+        "groups": visible,
+        "posts": their_posts,
+        "liked": await posts.list_liked(request.app.state.db, viewer, their_posts),
+    }
+    return render(request, "profile.html", context)
 
 
 async def admin_page(request: Request) -> Response:
@@ -176,9 +181,9 @@ async def admin_decide(request: Request, form: FormData) -> Response:
     account_id = int(request.path_params["account_id"])
     if field(form, "decision") == "approve":
         await accounts.approve_account(request.app.state.db, admin, account_id)
-    else:
-        await accounts.reject_account(request.app.state.db, admin, account_id)
-    return redirect(request, "/admin")
+        return redirect(request, "/admin", flash="account_approved")
+    await accounts.reject_account(request.app.state.db, admin, account_id)
+    return redirect(request, "/admin", flash="account_rejected")
 
 
 async def admin_reset_password(request: Request, form: FormData) -> Response:
@@ -208,7 +213,9 @@ async def delete_account(request: Request, form: FormData) -> Response:
             request.app.state.db, account, password=field(form, "password")
         )
     except Invalid as exc:
-        return render(request, "password.html", {"errors": exc.fields}, status=422)
+        # The deletion form is on the settings page: its error shows there, by its field.
+        context = {"form": _settings_form(account), "errors": exc.fields, "timezones": TIMEZONES}
+        return render(request, "settings.html", context, status=422)
     request.state.set_session = ""
     request.state.account = None
     return redirect(request, "/")

@@ -29,8 +29,11 @@ async def queue_page(request: Request) -> Response:
         "ENTRAIDE_REGISTRATIONS": config.registrations,
         "ENTRAIDE_LANGUAGE": config.language,
         "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES": str(config.allow_private_addresses).lower(),
+        "ENTRAIDE_LOG_FORMAT": config.log_format,
+        "ENTRAIDE_TIMEZONE": config.timezone,
     }
-    settings = [(s.name, values.get(s.name, ""), s.help) for s in SETTINGS]
+    # A setting this page does not know yet shows its default rather than nothing.
+    settings = [(s.name, values.get(s.name) or s.default, s.help) for s in SETTINGS]
     context = {
         "state": await queue.get_queue_state(db),
         "hosts": hosts,

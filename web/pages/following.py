@@ -13,6 +13,7 @@ from server.services import follows, groups, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import redirect, render
+from web.security import safe_next
 
 # A host name, with an optional port: no scheme, no path, nothing to inject in a redirect.
 # fullmatch and [0-9]: "$" lets a final newline through, and \d takes any script's digits.
@@ -24,9 +25,12 @@ async def following_page(
 ) -> Response:
     account = await require_account(request)
     db = request.app.state.db
+    feed = await posts.list_feed(db, account)
     context = {
         "following": await follows.list_following(db, account),
-        "feed": await posts.list_feed(db, account),
+        "feed": feed,
+        "liked": await posts.list_liked(db, account, feed),
+        "failed": await follows.list_failed_lookups(db, account),
         "form": form or {},
         "errors": errors or {},
         "queued": request.query_params.get("queued") == "1",
@@ -78,5 +82,8 @@ async def like(request: Request, form: FormData) -> Response:
     db = request.app.state.db
     post = await posts.get_post_to_like(db, parse_id(request.path_params["post_id"]), account)
     await posts.toggle_like(db, request.app.state.config, post, account)
-    back = f"/posts/{post.id}" if post.group_id is not None else "/following"
-    return redirect(request, back)
+    # Back where the button was (the group's page, a thread, a profile), at the post.
+    back = safe_next(form.get("next")) if form.get("next") else None
+    if back is None:
+        back = f"/posts/{post.id}" if post.group_id is not None else "/following"
+    return redirect(request, back.split("#")[0] + f"#post-{post.id}")

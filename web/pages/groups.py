@@ -8,8 +8,8 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Account, Group
-from server.services import avatars, follows, groups, mobilizations, petitions, posts
-from web.forms import field, form_values, parse_id, require_account
+from server.services import avatars, follows, groups, mobilizations, petitions, pictures, posts
+from web.forms import confirmed, field, form_values, parse_id, require_account
 from web.render import current_account, redirect, render
 
 
@@ -42,7 +42,7 @@ async def create_group(request: Request, form: FormData) -> Response:
     except Invalid as exc:
         context = {"form": form_values(form), "errors": exc.fields}
         return render(request, "group_new.html", context, status=422)
-    return redirect(request, f"/groups/{group.slug}")
+    return redirect(request, f"/groups/{group.slug}", flash="group_created")
 
 
 async def _group_context(
@@ -72,11 +72,13 @@ async def group_page(
         page = await posts.list_group_posts(db, group, account, before=before)
     calls = await petitions.list_group_petitions(db, group) if context["can_read"] else []
     urgent = await mobilizations.list_group_mobilizations(db, group) if context["can_read"] else []
+    liked = await posts.list_liked(db, account, page.posts) if page else set()
     context.update(
         {
             "petitions": calls,
             "mobilizations": urgent,
             "page": page,
+            "liked": liked,
             "form": form or {},
             "errors": errors or {},
         }
@@ -88,16 +90,58 @@ async def join(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
-    await groups.join_group(db, group, account)
-    return redirect(request, f"/groups/{group.slug}")
+    member = await groups.join_group(db, group, account)
+    flash = "joined" if member.state == "active" else "join_requested"
+    return redirect(request, f"/groups/{group.slug}", flash=flash)
+
+
+def _confirm(request: Request, kind: str, name: str, action: str, cancel: str) -> Response:
+    context = {"kind": kind, "name": name, "action": action, "cancel": cancel}
+    return render(request, "confirm.html", context)
+
+
+async def leave_page(request: Request) -> Response:
+    """Ask before leaving a group."""
+    await require_account(request)
+    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
+    slug = group.slug
+    return _confirm(request, "leave", group.name, f"/groups/{slug}/leave", f"/groups/{slug}")
 
 
 async def leave(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    membership = await groups.get_membership(db, group, account)
+    # Declining an invitation or withdrawing a request loses nothing: no question then.
+    if membership is not None and membership.state == "active" and not confirmed(form):
+        return await leave_page(request)
     await groups.leave_group(db, group, account)
-    return redirect(request, f"/groups/{group.slug}")
+    return redirect(request, f"/groups/{group.slug}", flash="left")
+
+
+async def delete_page(request: Request) -> Response:
+    """Ask before deleting a group (its owners)."""
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    membership = await groups.get_membership(db, group, account)
+    if membership is None or membership.role != "owner" or membership.state != "active":
+        raise Forbidden("Only the group's owners can delete it.")
+    slug = group.slug
+    return _confirm(
+        request, "delete_group", group.name, f"/groups/{slug}/delete", f"/groups/{slug}/settings"
+    )
+
+
+async def delete_group(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    if not confirmed(form):
+        return await delete_page(request)
+    await groups.delete_group(db, group, account)
+    return redirect(request, "/", flash="group_deleted")
 
 
 async def members_page(
@@ -137,7 +181,8 @@ async def decide_request(request: Request, form: FormData) -> Response:
     actor_id = parse_id(request.path_params["actor_id"])
     approve = field(form, "decision") == "approve"
     await groups.decide_request(db, group, account, actor_id, approve=approve)
-    return redirect(request, f"/groups/{group.slug}/members")
+    flash = "request_approved" if approve else None
+    return redirect(request, f"/groups/{group.slug}/members", flash=flash)
 
 
 async def invite(request: Request, form: FormData) -> Response:
@@ -148,7 +193,7 @@ async def invite(request: Request, form: FormData) -> Response:
         await groups.invite_member(db, group, account, field(form, "username"))
     except Invalid as exc:
         return await members_page(request, errors=exc.fields, form=form_values(form))
-    return redirect(request, f"/groups/{group.slug}/members")
+    return redirect(request, f"/groups/{group.slug}/members", flash="invited")
 
 
 async def set_role(request: Request, form: FormData) -> Response:
@@ -165,8 +210,27 @@ async def remove_member(request: Request, form: FormData) -> Response:
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
     actor_id = parse_id(request.path_params["actor_id"])
+    if not confirmed(form):
+        return await remove_member_page(request)
     await groups.remove_member(db, group, account, actor_id)
-    return redirect(request, f"/groups/{group.slug}/members")
+    return redirect(request, f"/groups/{group.slug}/members", flash="member_removed")
+
+
+async def remove_member_page(request: Request) -> Response:
+    """Ask before removing someone from a group, naming them."""
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    actor_id = parse_id(request.path_params["actor_id"])
+    member = await groups.get_member_to_remove(db, group, account, actor_id)
+    slug = group.slug
+    return _confirm(
+        request,
+        "remove_member",
+        member.display_name or member.name,
+        f"/groups/{slug}/members/{actor_id}/remove",
+        f"/groups/{slug}/members",
+    )
 
 
 async def settings_page(request: Request) -> Response:
@@ -207,7 +271,7 @@ async def update_settings(request: Request, form: FormData) -> Response:
         context = await _group_context(request, group, account)
         context.update({"form": form_values(form), "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
-    return redirect(request, f"/groups/{group.slug}")
+    return redirect(request, f"/groups/{group.slug}", flash="settings_saved")
 
 
 async def update_avatar(request: Request, form: FormData) -> Response:
@@ -232,3 +296,27 @@ async def update_avatar(request: Request, form: FormData) -> Response:
         context.update({"form": form_shown, "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}/settings")
+
+
+async def update_header(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    config = request.app.state.config
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    upload = form.get("header")
+    try:
+        if not isinstance(upload, UploadFile):
+            raise Invalid({"header": "Send a PNG, JPEG, GIF or WebP image."})
+        data = await upload.read(pictures.MAX_BYTES + 1)
+        await pictures.set_group_header(db, config, group, account, data)
+    except Invalid as exc:
+        context = await _group_context(request, group, account)
+        form_shown = {
+            "name": group.name,
+            "description": group.description,
+            "visibility": group.visibility,
+            "join_policy": group.join_policy,
+        }
+        context.update({"form": form_shown, "errors": exc.fields})
+        return render(request, "group_settings.html", context, status=422)
+    return redirect(request, f"/groups/{group.slug}/settings", flash="settings_saved")

@@ -1,14 +1,14 @@
-"""Pages of posts: write in a group, read one with its replies, edit, delete."""
+"""Pages of posts: write in a group, read one in its thread, edit, delete (after a confirmation)."""
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Invalid
-from server.services import actors, groups, posts
-from web.forms import field, form_values, parse_id, require_account
+from server.services import actors, groups, pictures, posts
+from web.forms import confirmed, field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import current_account, redirect, render
 
@@ -20,6 +20,7 @@ async def create_post(request: Request, form: FormData) -> Response:
     reply_to_raw = field(form, "in_reply_to")
     reply_to = parse_id(reply_to_raw) if reply_to_raw else None
     try:
+        uploads = await read_pictures(form)
         post = await posts.create_post(
             db,
             request.app.state.config,
@@ -28,6 +29,7 @@ async def create_post(request: Request, form: FormData) -> Response:
             content=field(form, "content"),
             content_warning=field(form, "content_warning"),
             in_reply_to_id=reply_to,
+            uploads=uploads,
         )
     except Invalid as exc:
         if reply_to is not None:
@@ -35,6 +37,27 @@ async def create_post(request: Request, form: FormData) -> Response:
         return await group_page(request, form=form_values(form), errors=exc.fields)
     if reply_to is not None:
         return redirect(request, f"/posts/{reply_to}#post-{post.id}")
+    return redirect(request, f"/groups/{group.slug}#post-{post.id}")
+
+
+async def read_pictures(form: FormData) -> list[tuple[bytes, str]]:
+    """Return the pictures sent (fields picture1..picture4), each with its description."""
+    uploads = []
+    for index in range(1, pictures.MAX_PICTURES + 1):
+        upload = form.get(f"picture{index}")
+        # A browser sends an empty part for a file field left alone.
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(pictures.MAX_BYTES + 1)
+            if data:
+                uploads.append((data, field(form, f"alt{index}")))
+        elif field(form, f"alt{index}").strip():
+            raise Invalid({f"picture{index}": "Choose the picture this description is for."})
+    return uploads
+
+
+async def group_posts_page(request: Request) -> Response:
+    """Send a GET of the posting address (back after a form error) to the group's page."""
+    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
     return redirect(request, f"/groups/{group.slug}")
 
 
@@ -49,17 +72,20 @@ async def post_page(
     db = request.app.state.db
     if post_id is None:
         post_id = parse_id(request.path_params["post_id"])
-    post, group = await posts.get_post(db, post_id, account)
-    membership = await groups.get_membership(db, group, account)
+    thread = await posts.get_thread(db, post_id, account)
+    membership = await groups.get_membership(db, thread.group, account)
     stats = None
-    if membership is not None and membership.is_moderator:
-        stats = await actors.get_post_delivery_stats(db, post.id)
+    if membership is not None and membership.is_moderator and not thread.post.deleted:
+        stats = await actors.get_post_delivery_stats(db, thread.post.id)
+    shown = [thread.post, *thread.replies]
     context = {
         "stats": stats,
-        "post": post,
-        "group": group,
+        "post": thread.post,
+        "parent": thread.parent,
+        "group": thread.group,
         "membership": membership,
-        "replies": await posts.list_replies(db, post),
+        "replies": thread.replies,
+        "liked": await posts.list_liked(db, account, shown),
         "form": form or {},
         "errors": errors or {},
     }
@@ -68,7 +94,7 @@ async def post_page(
 
 async def edit_page(request: Request) -> Response:
     account = await require_account(request)
-    post, group = await posts.get_post(
+    post, group = await posts.get_post_to_edit(
         request.app.state.db, parse_id(request.path_params["post_id"]), account
     )
     form = {"content": post.content, "content_warning": post.content_warning}
@@ -96,16 +122,40 @@ async def edit(request: Request, form: FormData) -> Response:
     return redirect(request, f"/posts/{post.id}")
 
 
+async def delete_page(request: Request) -> Response:
+    """Ask before deleting a post."""
+    account = await require_account(request)
+    post, _group = await posts.get_post_to_delete(
+        request.app.state.db, parse_id(request.path_params["post_id"]), account
+    )
+    return _confirm_delete(request, post.id, post.content_warning or post.content)
+
+
+def _confirm_delete(request: Request, post_id: int, excerpt: str) -> Response:
+    context = {
+        "kind": "delete_post",
+        "excerpt": excerpt[:200],
+        "action": f"/posts/{post_id}/delete",
+        "cancel": f"/posts/{post_id}",
+    }
+    return render(request, "confirm.html", context)
+
+
 async def delete(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
-    post, group = await posts.get_post(db, parse_id(request.path_params["post_id"]), account)
+    post_id = parse_id(request.path_params["post_id"])
+    post, group = await posts.get_post_to_delete(db, post_id, account)
+    if not confirmed(form):
+        return _confirm_delete(request, post.id, post.content_warning or post.content)
     await posts.delete_post(db, post, account)
-    return redirect(request, f"/groups/{group.slug}")
+    return redirect(request, f"/groups/{group.slug}", flash="post_deleted")
 
 
 async def tag_page(request: Request) -> Response:
-    await current_account(request)
+    account = await current_account(request)
     tag = request.path_params["tag"]
-    found = await posts.list_tagged_posts(request.app.state.db, request.app.state.config, tag)
-    return render(request, "tag.html", {"tag": tag.lower(), "posts": found})
+    db = request.app.state.db
+    found = await posts.list_tagged_posts(db, request.app.state.config, tag)
+    liked = await posts.list_liked(db, account, found)
+    return render(request, "tag.html", {"tag": tag.lower(), "posts": found, "liked": liked})
