@@ -401,6 +401,8 @@ def _demo(config: Config, args: argparse.Namespace) -> None:
 
     report = asyncio.run(_with_pool(config, work))
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else describe(report))
+
+
 def _delete_group(config: Config, args: argparse.Namespace) -> None:
     if not args.yes:
         if not sys.stdin.isatty():

@@ -174,6 +174,8 @@ async def list_event_posts(db: Pool, event_id: int) -> list[Post]:
     """Return an event's discussion (its readers were checked with the event)."""
     async with db.acquire() as conn:
         return await store.list_event_posts(conn, event_id)
+
+
 @dataclass(frozen=True)
 class Thread:
     """A post as its page shows it: the post (a tombstone if deleted), what it answers, replies."""
