@@ -159,3 +159,41 @@ class RemoteNote:
     in_reply_to_id: int | None  # a known post (local or remote) this one answers
     in_reply_to_uri: str | None
     addressed_group_ids: tuple[int, ...]  # local groups in to / cc / audience
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """An app registered for the client API (its secret is kept hashed, never here)."""
+
+    id: int
+    client_id: str
+    name: str
+    website: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What an authorization code grants, read when it is exchanged."""
+
+    app_id: int
+    account_id: int
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A live access token: a person's (account_id) or an app's own (account_id None)."""
+
+    id: int
+    account_id: int | None
+    scopes: tuple[str, ...]
+    created_at: datetime
+    client_id: str
+    app_name: str
+    app_website: str | None

@@ -13,7 +13,7 @@ from server.errors import NotFound
 from server.services import avatars
 from server.services import groups as group_service
 from server.services.health import check_health
-from web.pages import accounts, admin, following, groups, posts
+from web.pages import accounts, admin, following, groups, oauth, posts
 from web.security import form_endpoint
 
 STATIC = Path(__file__).parent / "static"
@@ -70,6 +70,10 @@ def web_routes() -> list[BaseRoute]:
         Route("/settings/password", accounts.password_page),
         post("/settings/password", accounts.change_password),
         post("/settings/delete", accounts.delete_account),
+        Route("/settings/apps", oauth.apps_page),
+        post("/settings/apps/{token_id}/revoke", oauth.revoke_app),
+        Route("/oauth/authorize", oauth.authorize_page),
+        post("/oauth/authorize", oauth.authorize),
         Route("/admin", accounts.admin_page),
         post("/admin/accounts/{account_id:int}", accounts.admin_decide),
         post("/admin/password", accounts.admin_reset_password),
