@@ -115,3 +115,33 @@ async def token_for(
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+async def service_token(db: Any, account: Any, scope: str = "read write follow") -> str:
+    """Return a token for an account straight from the OAuth service (no pages involved)."""
+    from server.services import oauth
+
+    registered = await oauth.register_app(
+        db, name="Service app", redirect_uris=REDIRECT, scopes="read write follow push", website=""
+    )
+    request = await oauth.check_authorization_request(
+        db,
+        client_id=registered.app.client_id,
+        redirect_uri=REDIRECT,
+        response_type="code",
+        scope=scope,
+    )
+    code = await oauth.authorize(db, request, account)
+    issued = await oauth.exchange_code(
+        db,
+        client_id=registered.app.client_id,
+        client_secret=registered.client_secret,
+        code=code,
+        redirect_uri=REDIRECT,
+        code_verifier=None,
+    )
+    return issued.token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
