@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from api.http import Cors
+from api.routes import api_routes
 from federation.context import open_federation
 from federation.jobs import run_workers
 from federation.routes import NEGOTIATED, federation_routes, wants_activity_json
@@ -47,7 +49,8 @@ def negotiate(page: Endpoint, document: Endpoint) -> Endpoint:
 
 
 def routes() -> list[BaseRoute]:
-    """Return federation's routes, then the web's, sharing the URLs of actors and posts."""
+    """Return federation's routes, the client API's, then the web's (which share the URLs of
+    actors and posts with federation's)."""
     shared: list[BaseRoute] = []
     for route in web_routes():
         if (
@@ -58,7 +61,7 @@ def routes() -> list[BaseRoute]:
         ):
             route = Route(route.path, negotiate(route.endpoint, NEGOTIATED[route.path]))
         shared.append(route)
-    return federation_routes() + shared
+    return federation_routes() + api_routes() + shared
 
 
 def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = None) -> Starlette:
@@ -94,6 +97,7 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
         middleware=[
             Middleware(ForwardedScheme, trusted=config.trusted_proxies),
             Middleware(BodyLimit),
+            Middleware(Cors),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

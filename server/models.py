@@ -409,3 +409,106 @@ class Participant:
     join_uri: str | None
     promoted_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class OAuthApp:
+    """An app registered for the client API (its secret is kept hashed, never here)."""
+
+    id: int
+    client_id: str
+    name: str
+    website: str | None
+    redirect_uris: tuple[str, ...]
+    scopes: tuple[str, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What an authorization code grants, read when it is exchanged."""
+
+    app_id: int
+    account_id: int
+    redirect_uri: str
+    scopes: tuple[str, ...]
+    code_challenge: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A live access token: a person's (account_id) or an app's own (account_id None)."""
+
+    id: int
+    account_id: int | None
+    scopes: tuple[str, ...]
+    created_at: datetime
+    client_id: str
+    app_name: str
+    app_website: str | None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An actor as the client API shows an account: a person or a group, local or remote."""
+
+    id: int
+    kind: str  # person | group
+    name: str
+    domain: str | None
+    uri: str | None
+    url: str | None
+    display_name: str
+    summary_html: str
+    avatar: str | None
+    created_at: datetime
+    locked: bool  # follows (or joins) wait for approval
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post with what a reader's app shows around it."""
+
+    post: Post
+    author_kind: str
+    author_uri: str | None
+    author_url: str | None
+    author_created_at: datetime
+    group_name: str | None  # the group's display name
+    group_visibility: str | None
+    reply_count: int
+    liked: bool  # by the reader
+    in_reply_to_author_id: int | None
+
+
+@dataclass(frozen=True)
+class TimelineRange:
+    """Mastodon's pagination: older than max_id, newer than since_id, or just after min_id."""
+
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something that happened to a person, derived from likes, replies, follows and requests."""
+
+    id: str  # the microseconds of its time: orders and pages like Mastodon's ids
+    type: str  # favourite | mention | follow | follow_request
+    created_at: datetime
+    actor_id: int
+    post_id: int | None
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: int
+    following: bool
+    requested: bool

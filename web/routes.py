@@ -20,6 +20,7 @@ from web.pages import (
     following,
     groups,
     mobilizations,
+    oauth,
     petitions,
     posts,
 )
@@ -115,6 +116,10 @@ def web_routes() -> list[BaseRoute]:
         Route("/settings/password", accounts.password_page),
         post("/settings/password", accounts.change_password),
         post("/settings/delete", accounts.delete_account),
+        Route("/settings/apps", oauth.apps_page),
+        post("/settings/apps/{token_id}/revoke", oauth.revoke_app),
+        Route("/oauth/authorize", oauth.authorize_page),
+        post("/oauth/authorize", oauth.authorize),
         Route("/admin", accounts.admin_page),
         post("/admin/accounts/{account_id:int}", accounts.admin_decide),
         post("/admin/password", accounts.admin_reset_password),

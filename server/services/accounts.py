@@ -16,6 +16,7 @@ from server.passwords import hash_password, verify_password
 from server.sanitize import render_text
 from server.storage import accounts as store
 from server.storage import jobs as job_store
+from server.storage import oauth as oauth_store
 from server.storage import sessions as session_store
 
 # Failed logins tolerated within the window, per account and per client address. A browser that
@@ -180,6 +181,8 @@ async def reject_account(db: Pool, admin: Account, account_id: int) -> None:
         if account is None or account.status != "pending":
             raise NotFound("No such account.")
         await store.update_status(conn, account_id, "disabled")
+        # The apps it let in lose their access with it (token lookups also require 'active').
+        await oauth_store.delete_account_tokens(conn, account_id)
 
 
 async def list_pending_accounts(db: Pool, admin: Account) -> list[Account]:
@@ -268,6 +271,7 @@ async def delete_account(db: Pool, account: Account, *, password: str) -> None:
         # Who must hear of it is computed before the follows are erased.
         inboxes = await store.list_known_inboxes(conn, account.id)
         await store.erase_account(conn, account.id)
+        await oauth_store.delete_account_tokens(conn, account.id)
         await job_store.insert_job(
             conn, SEND_ACCOUNT_DELETE, {"actor_id": account.id, "inboxes": inboxes}
         )

@@ -292,6 +292,14 @@ async def toggle_like(db: Pool, config: Config, post: Post, account: Account) ->
     return liked
 
 
+async def set_like(db: Pool, config: Config, post: Post, account: Account, *, liked: bool) -> None:
+    """Like or unlike a post; asking for the state it is already in changes nothing."""
+    async with db.acquire() as conn:
+        now = await store.find_like_uri(conn, account.id, post.id) is not None
+    if now != liked:
+        await toggle_like(db, config, post, account)
+
+
 async def list_feed(db: Pool, account: Account) -> list[Post]:
     """Return recent posts of the remote people and groups the account follows."""
     async with db.acquire() as conn:

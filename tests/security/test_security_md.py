@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "| # | where | what is sent | expected answer | test |"
-WHERE = {"inbox", "web forms", "uploads", "fetcher", "sessions", "config", "deploy"}
+WHERE = {"inbox", "web forms", "uploads", "fetcher", "sessions", "config", "deploy", "client API"}
 REFERENCE = re.compile(r"^`(tests/[\w/]+\.py)::(test_\w+)`$")
 # Suites whose every test is a hostile case: each must have its row.
 LISTED_IN_FULL = (

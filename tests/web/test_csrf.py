@@ -26,8 +26,17 @@ CSRF_MESSAGE = "This form has expired. Go back, reload the page and try again."
 PASSWORD = "correct horse battery staple"
 # POST routes that legitimately take no CSRF token: requests that carry no cookie and are
 # authenticated otherwise. ActivityPub inboxes are signed with HTTP Signatures by the peer
-# server (federation/), never submitted by a browser session.
+# server (federation/), never submitted by a browser session; the client API's routes take a
+# bearer token from the Authorization header and never read a cookie (api/, marked so by
+# `api_endpoint`).
 EXEMPT_PACKAGES = ("federation.",)
+
+
+def token_authenticated(route: Route) -> bool:
+    endpoint = route.endpoint
+    return endpoint.__module__.startswith("api.") and getattr(
+        endpoint, "token_authenticated", False
+    )
 
 
 async def snapshot(db: Pool) -> dict[str, tuple[int, str | None]]:
@@ -63,7 +72,15 @@ def post_routes(routes: list[BaseRoute], prefix: str = "") -> Iterator[tuple[str
 
 def browser_post_routes(app: Starlette) -> list[tuple[str, Route]]:
     found = list(post_routes(app.routes))
-    return [(p, r) for p, r in found if not r.endpoint.__module__.startswith(EXEMPT_PACKAGES)]
+    return [
+        (p, r)
+        for p, r in found
+        if not r.endpoint.__module__.startswith(EXEMPT_PACKAGES) and not token_authenticated(r)
+    ]
+
+
+def api_post_routes(app: Starlette) -> list[tuple[str, Route]]:
+    return [(p, r) for p, r in post_routes(app.routes) if token_authenticated(r)]
 
 
 def png() -> bytes:
@@ -143,6 +160,9 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "mobilization_id": str(mobilization.id),
         "event_id": str(event.id),
         "participant_id": str(participation.id),
+        "id": str(post.id),
+        "rest": "v1/anything",
+        "token_id": "1",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
@@ -196,9 +216,35 @@ async def test_every_post_route_is_wrapped_by_form_endpoint(app: Starlette) -> N
         path for path, route in routes if not getattr(route.endpoint, "csrf_checked", False)
     ]
     assert unchecked == []
-    # The exemption covers ActivityPub inboxes alone; any other POST must come from a form.
+    # The exemption covers ActivityPub inboxes and the client API's token-authenticated
+    # routes alone; any other POST must come from a form.
     exempt = {path for path, _ in post_routes(app.routes)} - {path for path, _ in routes}
-    assert all(path.endswith("/inbox") for path in exempt), exempt
+    api = {path for path, _ in api_post_routes(app)}
+    assert len(api) >= 3  # the mark is found (apps, token, revoke at least)
+    assert all(path.endswith("/inbox") or path in api for path in exempt), exempt - api
+    assert all(path.startswith(("/api/", "/oauth/token", "/oauth/revoke")) for path in api), api
+
+
+async def test_api_post_routes_ignore_the_session_cookie_and_write_nothing(
+    start_app: StartApp, visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    # What makes the API safe without CSRF tokens: a browser's cookies authenticate nothing
+    # there. A signed-in admin's browser posting to every API route changes no row.
+    app = await start_app()
+    world = await build_world(db, web_config, visitors, app)
+    before = await snapshot(db)
+
+    failures = []
+    for template, _route in api_post_routes(app):
+        path = fill(template, world.params.get(template, world.params["*"]))
+        status, _text = await forge(world.admin, path, COMMON_FIELDS, token=None, with_token=True)
+        if status not in (400, 401, 404, 422):
+            failures.append(f"{template}: {status}")
+        if await snapshot(db) != before:
+            failures.append(f"{template}: wrote to the database")
+            before = await snapshot(db)
+
+    assert failures == []
 
 
 async def test_route_enumeration_finds_posts_inside_mounts() -> None:
