@@ -21,18 +21,22 @@ run: $(BIN)/entraide
 	$(BIN)/entraide migrate
 	ENTRAIDE_URL=$${ENTRAIDE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/entraide serve --port $(PORT)
 
-# Debian packages the tests drive: the browser, the proxies whose configurations we ship, and npm
-# (it installs axe-core, the accessibility checker the page tests inject into every page).
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx /usr/bin/npm
+# Debian packages the tests drive: the browser, and the proxies whose configurations we ship.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light npm >/dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light >/dev/null
 
-# The exact version named in tests/web/axe/package.json (no dependencies), into a folder git ignores.
+# axe-core, the accessibility checker the page tests inject into every page: the exact version
+# named in tests/web/axe/package.json (no dependencies), into a folder git ignores. npm comes
+# with Node.js where it is installed; Debian's npm only where there is none (installing it
+# beside another Node.js build would replace that build).
 AXE := tests/web/axe/node_modules/axe-core/axe.min.js
-$(AXE): tests/web/axe/package.json /usr/bin/npm
+$(AXE): tests/web/axe/package.json
+	command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; }
 	cd tests/web/axe && npm install --no-audit --no-fund --silent
 	touch $@
 
