@@ -81,6 +81,10 @@ class Deployment:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
+    def socket_dir(self) -> str:
+        return self.admin_url.rpartition("?host=")[2]
+
+    @property
     def public_url(self) -> str:
         return f"https://localhost:{self.public_port}"
 
@@ -100,7 +104,8 @@ class Deployment:
         """Return a documented command as this machine runs it: paths moved, no sudo."""
         for place in PLACES:
             command = command.replace(place, str(self.root) + place)
-        command = command.replace("sudo -u entraide ", "").replace("sudo ", "")
+        for sudo in ("sudo -u entraide ", "sudo -u postgres ", "sudo "):
+            command = command.replace(sudo, "")
         return command.replace(" -o entraide -g entraide", "")
 
     def environment(self) -> dict[str, str]:
@@ -108,6 +113,9 @@ class Deployment:
             **os.environ,
             "PATH": f"{pgserver_bin()}:{os.environ['PATH']}",
             "SSL_CERT_FILE": str(self.authority.cert_path),  # trusted like a public CA
+            # psql and createdb, run "as postgres", reach the test PostgreSQL as its superuser.
+            "PGHOST": self.socket_dir,
+            "PGUSER": "postgres",
             "ENV_FILE": str(self.env_file),
             "BACKUP_DIR": str(self.backups),
         }
@@ -225,9 +233,10 @@ def caddy_site(deployment: Deployment) -> str:
 @pytest.fixture(scope="module")
 def deployment(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("machine")
-    suffix = uuid.uuid4().hex[:10]
-    role, database = f"entraide_{suffix}", f"entraide_{suffix}"
+    # The guide's names: this test's PostgreSQL is its own, made for the session.
+    role = database = "entraide"
     admin_url = pg_server.get_uri("postgres")
+    assert "?host=" in admin_url
     deployment = Deployment(
         root=root,
         database_url=pg_server.get_uri(database).replace("postgres:@", f"{role}:the-password@"),
@@ -265,13 +274,9 @@ def deployment(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
 
         # The database, on "another machine": a role with a password and its own database.
-        _run(
-            _execute(
-                admin_url,
-                f"CREATE ROLE {role} LOGIN PASSWORD 'the-password'",
-                f"CREATE DATABASE {database} OWNER {role}",
-            )
-        )
+        create_role = "CREATE ROLE entraide LOGIN PASSWORD 'the-password'"
+        deployment.sh(f'sudo -u postgres psql -c "{create_role}"')
+        deployment.sh("sudo -u postgres createdb -O entraide entraide")
 
         # Settings and services.
         deployment.sh("sudo install -d -m 750 -o entraide -g entraide /etc/entraide")
@@ -479,8 +484,7 @@ def test_backup_destroy_restore_keeps_every_row_page_and_key(deployment: Deploym
         shutil.rmtree(deployment.env_file.parent)
 
         # What must exist first: the role (kept) and an empty database it owns.
-        create = f"CREATE DATABASE {deployment.database} OWNER {deployment.role}"
-        _run(_execute(deployment.admin_url, create))
+        deployment.sh("sudo -u postgres createdb -O entraide entraide")
         restore = code_block_after("Then:\n").splitlines()[0]
         assert restore == "sudo /usr/local/sbin/entraide-backup restore 2026-11-24"
         deployment.sh(restore, replace=("2026-11-24", day))
