@@ -158,7 +158,7 @@ class Deployment:
             process = subprocess.Popen(
                 shlex.split(command),
                 env={**self.environment(), **read_env_file(env_file)},
-                cwd=self.root,
+                cwd=self.here(settings["WorkingDirectory"]),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -249,8 +249,8 @@ def deployment(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
     )
     caddy: subprocess.Popen[bytes] | None = None
     try:
-        # A Debian machine's folders, a checkout, then the install as the guide writes it.
-        for folder in ("usr/local/sbin", "etc/cron.d", "var/backups", "var/lib"):
+        # A Debian machine's folders (and the home adduser makes), a checkout, then the install.
+        for folder in ("usr/local/sbin", "etc/cron.d", "var/backups", "var/lib/entraide"):
             (root / folder).mkdir(parents=True)
         checkout = root / "opt/entraide"
         checkout.mkdir(parents=True)
