@@ -19,13 +19,14 @@ run: $(BIN)/entraide
 	$(BIN)/entraide migrate
 	$(BIN)/entraide serve
 
-# Debian packages the tests drive: the browser, and the proxies whose configurations we ship.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx
+# Debian packages the tests drive: the browser, the proxies whose configurations we ship, and
+# shellcheck for the shipped backup script.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx /usr/bin/shellcheck
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light >/dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light shellcheck >/dev/null
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

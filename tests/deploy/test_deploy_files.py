@@ -83,6 +83,23 @@ def test_web_and_worker_start_only_after_the_migrations_ran() -> None:
         assert "migrate" not in settings["ExecStart"]
 
 
+def test_backup_script_passes_shellcheck() -> None:
+    run("shellcheck", "--severity=style", str(DEPLOY / "entraide-backup"))
+
+
+def test_backup_script_refuses_settings_without_a_database_url(tmp_path: Path) -> None:
+    env_file = tmp_path / "entraide.env"
+    env_file.write_text((DEPLOY / "entraide.env.example").read_text())
+    result = subprocess.run(
+        [str(DEPLOY / "entraide-backup")],
+        env={**os.environ, "ENV_FILE": str(env_file), "BACKUP_DIR": str(tmp_path / "b")},
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "no DATABASE_URL" in result.stderr
+    assert not (tmp_path / "b").exists()
+
+
 def test_dockerfile_passes_hadolint() -> None:
     hadolint = Path(sys.executable).parent / "hadolint"
     run(str(hadolint), "--failure-threshold", "info", str(DEPLOY / "Dockerfile"))
