@@ -39,9 +39,6 @@ from tests.federation.instances import ROOT, free_port, stop_process, wait_until
 
 GUIDE = (ROOT / "docs" / "deploy.md").read_text()
 PASSWORD = "correct horse battery staple"
-# The files `pip install` needs, and deploy/ for the steps after it: a checkout's content.
-SOURCE = ("pyproject.toml", "README.md", "server", "federation", "web", "entraide", "migrations",
-          "deploy", "docs", "CHANGELOG.md")  # fmt: skip
 # Where the guide puts things, and what stands for them here (under Deployment.root).
 PLACES = ("/opt/entraide", "/etc/entraide", "/var/lib/entraide", "/var/backups/entraide",
           "/usr/local/sbin", "/etc/cron.d")  # fmt: skip
@@ -59,6 +56,15 @@ def code_block_after(heading: str) -> str:
     match = re.search(r"```[a-z]*\n(.*?)```", GUIDE[start:], re.DOTALL)
     assert match, heading
     return match.group(1)
+
+
+def checkout_files() -> list[str]:
+    """Return what a clone of this working tree holds: tracked and new files, not ignored ones."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
 
 
 def pgserver_bin() -> Path:
@@ -254,23 +260,17 @@ def deployment(pg_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
             (root / folder).mkdir(parents=True)
         checkout = root / "opt/entraide"
         checkout.mkdir(parents=True)
-        for name in SOURCE:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(
-                    source, checkout / name, ignore=shutil.ignore_patterns("__pycache__")
-                )
-            else:
-                shutil.copy2(source, checkout / name)
+        for name in checkout_files():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, checkout / name)
         deployment.sh("sudo python3 -m venv /opt/entraide/.venv")
         deployment.sh("sudo /opt/entraide/.venv/bin/pip install /opt/entraide", timeout=600)
         site_packages = next((checkout / ".venv/lib").glob("python3*/site-packages"))
         assert (site_packages / "migrations" / "0001_initial.sql").is_file()
         assert not list(site_packages.glob("__editable__*"))
         # From now on, nothing may come from the source: keep only deploy/ and the venv.
-        for name in SOURCE:
-            if name not in ("deploy", "docs"):
-                target = checkout / name
+        for target in checkout.iterdir():
+            if target.name not in ("deploy", ".venv"):
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
 
         # The database, on "another machine": a role with a password and its own database.
