@@ -21,13 +21,14 @@ run: $(BIN)/entraide
 	$(BIN)/entraide migrate
 	ENTRAIDE_URL=$${ENTRAIDE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/entraide serve --port $(PORT)
 
-# Debian packages the tests drive: the browser, and the proxies whose configurations we ship.
-SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx
+# Debian packages the tests drive: the browser, the proxies whose configurations we ship, and
+# shellcheck for the shipped backup script.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/caddy /usr/sbin/nginx /usr/bin/shellcheck
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(SYSTEM_TOOLS) &:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light >/dev/null
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium caddy nginx-light shellcheck >/dev/null
 
 # axe-core, the accessibility checker the page tests inject into every page: the exact version
 # named in tests/web/axe/package.json (no dependencies), into a folder git ignores. npm comes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from server import validation as v
@@ -93,6 +94,21 @@ async def register_account(
     return account
 
 
+def _address_key(address: str) -> str:
+    """Return what failures are counted against: the address, or its /64 for IPv6.
+
+    One IPv6 subscriber holds a whole /64 (2⁶⁴ addresses), so per-address limits count the
+    network, as Mastodon's Rack::Attack rules do.
+    """
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
+
+
 async def authenticate(
     db: Pool, *, username: str, password: str, address: str, known_device: bool = False
 ) -> Account:
@@ -102,6 +118,7 @@ async def authenticate(
     limit does not apply to it (its address's limit does).
     """
     username = username.strip().lower()[:64]
+    address = _address_key(address)
     since = datetime.now(UTC) - LOGIN_WINDOW
     async with db.acquire() as conn:
         by_name, by_address = await session_store.count_recent_login_attempts(

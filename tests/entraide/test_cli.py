@@ -54,6 +54,7 @@ def test_help_lists_every_setting() -> None:
         ("ENTRAIDE_LANGUAGE", "de"),
         ("DATABASE_URL", "mysql://x"),
         ("ENTRAIDE_SECRET_KEY", "short"),
+        ("ENTRAIDE_TRUSTED_PROXIES", "caddy, 127.0.0.1"),
     ],
 )
 def test_bad_setting_stops_with_one_line_and_exit_code_2(

@@ -224,6 +224,19 @@ async def test_authenticate_limits_failures_per_address(db: Pool, config: Config
     assert await authenticate(db, username="alice", password=PASSWORD, address="203.0.113.9")
 
 
+async def test_ipv6_failures_count_against_their_whole_64(db: Pool, config: Config) -> None:
+    await make_account(db, config, "alice")
+    async with db.acquire() as conn:
+        for i in range(MAX_FAILURES_PER_ADDRESS - 1):
+            await session_store.insert_login_attempt(conn, f"guess{i}", "2001:db8:1:2::/64")
+    with pytest.raises(Invalid):
+        await authenticate(db, username="guess", password="wrong", address="2001:db8:1:2::99")
+    # Another address of the same /64 is the same subscriber: limited.
+    with pytest.raises(RateLimited):
+        await authenticate(db, username="alice", password=PASSWORD, address="2001:db8:1:2:a:b:c:d")
+    assert await authenticate(db, username="alice", password=PASSWORD, address="2001:db8:1:3::1")
+
+
 async def test_authenticate_ignores_failures_older_than_the_window(
     db: Pool, config: Config
 ) -> None:
