@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.errors import Invalid
-from server.services import follows, groups, posts
+from server.services import follows, groups, mobilizations, petitions, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import redirect, render
@@ -27,6 +27,8 @@ async def following_page(
     context = {
         "following": await follows.list_following(db, account),
         "feed": await posts.list_feed(db, account),
+        "petitions": await petitions.list_followed_petitions(db, account),
+        "mobilizations": await mobilizations.list_followed_mobilizations(db, account),
         "form": form or {},
         "errors": errors or {},
         "queued": request.query_params.get("queued") == "1",
