@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -108,21 +110,16 @@ async def wait_delivered(pool: Pool, column: str, value: int, target: int, t0: f
     return time.monotonic() - t0 if await delivered(pool, column, value) >= target else float("inf")
 
 
-class Run:
-    """The workers as shipped (`entraide worker`), started and stopped around each run."""
-
-    def __init__(self, bench: fanout.Bench) -> None:
-        self.bench = bench
-        self.workers: list[Any] = []
-
-    async def start(self) -> None:
-        self.bench.runs += 1
-        self.workers = fanout.start_workers(self.bench, fanout.SHIPPED, self.bench.runs)
-        await fanout.wait_for_locks(self.bench.pool, fanout.SHIPPED.processes)
-
-    def stop(self) -> None:
-        fanout.stop_workers(self.workers)
-        self.workers = []
+@contextlib.asynccontextmanager
+async def shipped_workers(bench: fanout.Bench) -> AsyncIterator[None]:
+    """Run the workers as shipped (`entraide worker`) for one run; stopped even on Ctrl-C."""
+    bench.runs += 1
+    workers = fanout.start_workers(bench, fanout.SHIPPED, bench.runs)
+    try:
+        await fanout.wait_for_locks(bench.pool, fanout.SHIPPED.processes)
+        yield
+    finally:
+        fanout.stop_workers(workers)
 
 
 async def clear_queue(pool: Pool) -> None:
@@ -133,20 +130,21 @@ async def clear_queue(pool: Pool) -> None:
 async def measure(bench: fanout.Bench, inboxes: int, groups: Any) -> dict[str, float]:
     owner, plain, origin, _allies, _campaign = groups
     pool, config, figures = bench.pool, bench.config, {}
-    run = Run(bench)
     # 1. The plain fan-out.
-    await run.start()
-    t0 = time.monotonic()
-    post = await create_post(pool, config, plain, owner, content="Ordinary post")
-    figures["plain"] = await wait_delivered(pool, "post_id", post.id, inboxes, t0)
-    run.stop()
+    async with shipped_workers(bench):
+        t0 = time.monotonic()
+        post = await create_post(pool, config, plain, owner, content="Ordinary post")
+        figures["plain"] = await wait_delivered(pool, "post_id", post.id, inboxes, t0)
     await clear_queue(pool)
     # 2. The mobilization through 10 allies.
-    await run.start()
-    t0 = time.monotonic()
-    first = await mobilizations.publish_mobilization(pool, config, origin, owner, **MOBILIZATION)
-    figures["mobilization"] = await wait_delivered(pool, "mobilization_id", first.id, inboxes, t0)
-    run.stop()
+    async with shipped_workers(bench):
+        t0 = time.monotonic()
+        first = await mobilizations.publish_mobilization(
+            pool, config, origin, owner, **MOBILIZATION
+        )
+        figures["mobilization"] = await wait_delivered(
+            pool, "mobilization_id", first.id, inboxes, t0
+        )
     await clear_queue(pool)
     # 3. Behind a queue of 10,000 ordinary deliveries (the post's Announce, queued again).
     async with pool.acquire() as conn:
@@ -163,19 +161,20 @@ async def measure(bench: fanout.Bench, inboxes: int, groups: Any) -> dict[str, f
             announce,
             plain.id,
         )
-    await run.start()
-    t_queue = time.monotonic()
-    # The queue is being worked when the call goes out, as on a busy instance.
-    while await delivered(pool, "post_id", post.id) < inboxes // 20:
-        await asyncio.sleep(0.01)
-    figures["queue_done_before"] = await delivered(pool, "post_id", post.id)
-    t0 = time.monotonic()
-    second = await mobilizations.publish_mobilization(pool, config, origin, owner, **MOBILIZATION)
-    figures["behind"] = await wait_delivered(pool, "mobilization_id", second.id, inboxes, t0)
-    figures["queue_done_then"] = await delivered(pool, "post_id", post.id)
-    figures["queue"] = await wait_delivered(pool, "post_id", post.id, inboxes, t0)
-    figures["queue_total"] = time.monotonic() - t_queue
-    run.stop()
+    async with shipped_workers(bench):
+        t_queue = time.monotonic()
+        # The queue is being worked when the call goes out, as on a busy instance.
+        while await delivered(pool, "post_id", post.id) < inboxes // 20:
+            await asyncio.sleep(0.01)
+        figures["queue_done_before"] = await delivered(pool, "post_id", post.id)
+        t0 = time.monotonic()
+        second = await mobilizations.publish_mobilization(
+            pool, config, origin, owner, **MOBILIZATION
+        )
+        figures["behind"] = await wait_delivered(pool, "mobilization_id", second.id, inboxes, t0)
+        figures["queue_done_then"] = await delivered(pool, "post_id", post.id)
+        figures["queue"] = await wait_delivered(pool, "post_id", post.id, inboxes, t0)
+        figures["queue_total"] = time.monotonic() - t_queue
     await clear_queue(pool)
     return figures
 
@@ -200,19 +199,17 @@ async def sign(
             "SELECT id FROM actors WHERE domain IS NOT NULL ORDER BY id LIMIT $1", signatures
         )]  # fmt: skip
     voters = [await get_actor(pool, i) for i in ids]
-    run = Run(bench)
-    await run.start()
-    t0 = time.monotonic()
-    gap = seconds / signatures
-    for n, voter in enumerate(voters):
-        await asyncio.sleep(max(0.0, t0 + n * gap - time.monotonic()))
-        await petitions.receive_vote(
-            pool, petition.id, voter, option=petition.option_name,
-            vote_uri=f"{voter.uri}#votes/{n}", public=False,
-        )  # fmt: skip
-    elapsed = time.monotonic() - t0
-    await asyncio.sleep(petitions.COUNT_UPDATE_SECONDS + 2)  # the last batched Update
-    run.stop()
+    async with shipped_workers(bench):
+        t0 = time.monotonic()
+        gap = seconds / signatures
+        for n, voter in enumerate(voters):
+            await asyncio.sleep(max(0.0, t0 + n * gap - time.monotonic()))
+            await petitions.receive_vote(
+                pool, petition.id, voter, option=petition.option_name,
+                vote_uri=f"{voter.uri}#votes/{n}", public=False,
+            )  # fmt: skip
+        elapsed = time.monotonic() - t0
+        await asyncio.sleep(petitions.COUNT_UPDATE_SECONDS + 2)  # the last batched Update
     async with pool.acquire() as conn:
         counted = await conn.fetchval(
             "SELECT count(*) FROM petition_signatures WHERE petition_id = $1", petition.id
