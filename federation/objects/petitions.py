@@ -48,6 +48,11 @@ _LABELS = {
     "fr": ("Pétition adressée à", "Objectif : {goal} signatures"),
     "en": ("Petition to", "Goal: {goal} signatures"),
 }
+# A status change is an edit of the post for Mastodon (a newer `updated`): its text says it.
+_STATUSES = {
+    "fr": {"closed": "Close", "delivered": "Remise", "won": "Gagnée", "lost": "Perdue"},
+    "en": {"closed": "Closed", "delivered": "Delivered", "won": "Won", "lost": "Lost"},
+}
 
 
 def petition_uri(fed: Federation, petition_id: int) -> str:
@@ -83,6 +88,7 @@ def question_document(fed: Federation, petition: Petition) -> dict[str, Any]:
     content = (
         f"<p><strong>{escape(petition.title)}</strong></p>"
         f"<p>{to_label} : {escape(petition.addressee)}</p>"
+        f"{_status_line(fed.config.language, petition)}"
         f"{petition.body_html}"
         # No count here: Mastodon shows the poll's tally, which Updates refresh.
         f"<p>{goal_label.format(goal=petition.goal)}</p>"
@@ -122,6 +128,14 @@ def question_document(fed: Federation, petition: Petition) -> dict[str, Any]:
         closed = petition.deadline if petition.status == "open" else petition.updated_at
         document["closed"] = iso(closed or petition.updated_at)
     return document
+
+
+def _status_line(language: str, petition: Petition) -> str:
+    label = _STATUSES.get(language, _STATUSES["en"]).get(petition.status)
+    if label is None:
+        return ""
+    note = f" — {escape(petition.status_note)}" if petition.status_note else ""
+    return f"<p><strong>{label}</strong>{note}</p>"
 
 
 def _time(value: Any) -> datetime | None:

@@ -219,6 +219,12 @@ async def list_group_mobilizations(db: Pool, group: Group) -> list[Mobilization]
         return await store.list_group_mobilizations(conn, group.id)
 
 
+async def list_followed_mobilizations(db: Pool, account: Account) -> list[Mobilization]:
+    """Return the coming mobilizations of remote groups the account follows (or relayed)."""
+    async with db.acquire() as conn:
+        return await store.list_followed_mobilizations(conn, account.id)
+
+
 async def approve_relay(db: Pool, group: Group, organizer: Account, mobilization_id: int) -> None:
     """Relay a mobilization an ally sent, which the group chose to approve first."""
     async with db.acquire() as conn, conn.transaction():

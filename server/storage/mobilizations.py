@@ -106,6 +106,27 @@ async def list_group_mobilizations(
     return [Mobilization(**dict(r)) for r in rows]
 
 
+async def list_followed_mobilizations(
+    conn: Connection, follower_id: int, *, limit: int = 20
+) -> list[Mobilization]:
+    """Return coming mobilizations of remote groups an account follows, or relayed by them."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        WHERE m.uri IS NOT NULL AND m.starts_at >= now() - interval '1 day'
+          AND (m.group_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                              AND state = 'accepted')
+               OR m.id IN (SELECT r.mobilization_id FROM mobilization_relays r
+                           JOIN follows f ON f.target_id = r.group_id
+                           WHERE f.follower_id = $1 AND f.state = 'accepted'))
+        ORDER BY m.starts_at LIMIT $2
+        """,
+        follower_id,
+        limit,
+    )
+    return [Mobilization(**dict(r)) for r in rows]
+
+
 async def insert_relay(conn: Connection, mobilization_id: int, group_id: int, state: str) -> bool:
     """Record that a group relays (or will, once approved) a mobilization; False if it did."""
     result: str = await conn.execute(

@@ -126,6 +126,7 @@ def test_petition_signed_from_b_and_by_a_mastodon_vote_counts_the_same_everywher
     # B's member signs with one action on B.
     signer = browser(b, group.follower_name)
     page = f"/petitions/{on_b['id']}"
+    assert f'href="{page}"' in signer.get("/following").text  # listed among calls to action
     response = signer.post_form(f"{page}/sign", {"public": "yes"}, page=page)
     assert response.status_code == 303, response.text
     wait_until(lambda: count_on_a(a, petition_id) == 1)

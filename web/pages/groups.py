@@ -70,18 +70,13 @@ async def group_page(
         before_raw = request.query_params.get("before", "")
         before = parse_id(before_raw) if before_raw else None
         page = await posts.list_group_posts(db, group, account, before=before)
-    calls = await petitions.list_group_petitions(db, group) if context["can_read"] else []
-    urgent = await mobilizations.list_group_mobilizations(db, group) if context["can_read"] else []
     liked = await posts.list_liked(db, account, page.posts) if page else set()
-    context.update(
-        {
-            "petitions": calls,
-            "mobilizations": urgent,
-            "page": page,
-            "liked": liked,
-            "form": form or {},
-            "errors": errors or {},
-        }
+    context.update({"page": page, "liked": liked, "form": form or {}, "errors": errors or {}})
+    # Calls to action come first on the page (web/templates/_calls.html).
+    readable = bool(context["can_read"])
+    context["petitions"] = await petitions.list_group_petitions(db, group) if readable else []
+    context["mobilizations"] = (
+        await mobilizations.list_group_mobilizations(db, group) if readable else []
     )
     return render(request, "group.html", context, status=422 if errors else 200)
 
