@@ -24,6 +24,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from entraide.demo import Demo
+from entraide.demo.base import free_name
 from server.config import Config
 from server.db import Pool
 from server.services import accounts, groups, mobilizations, petitions
@@ -40,8 +42,12 @@ async def add_calls(
     signers: list[str],
     ally_group: str | None = None,
     ally_organizer: str | None = None,
+    private_signer: str = PRIVATE_SIGNER[0],
 ) -> dict[str, Any]:
-    """Add the demo's petitions, alliance and mobilization; return their URLs."""
+    """Add the demo's petitions, alliance and mobilization; return their URLs.
+
+    `private_signer` is the username given to the signer who stays unnamed (a free one).
+    """
     base = config.base_url
     the_group = await groups.get_group_by_slug(db, group)
     lead = await accounts.get_account_by_username(db, organizer)
@@ -64,7 +70,7 @@ async def add_calls(
     for username in signers:
         signer = await accounts.get_account_by_username(db, username)
         await petitions.sign(db, config, petition, signer, public=True)
-    username, name = PRIVATE_SIGNER
+    username, name = private_signer, PRIVATE_SIGNER[1]
     discreet = await accounts.register_account(
         db, config, username=username, email=f"{username}@example.org",
         password=secrets.token_urlsafe(24), by_operator=True,
@@ -116,3 +122,18 @@ async def add_calls(
     )
     urls["mobilization"] = f"{base}/mobilizations/{mobilization.id}"
     return {"urls": urls, "never_public": [name]}
+
+
+async def add_calls_to_demo(demo: Demo) -> None:
+    """Give the demo's housing collective its calls to action, the neighbourhood as its ally."""
+    organizer = demo.people["organizer"].username
+    made = await add_calls(
+        demo.db, demo.config, group=demo.groups["logement"].slug, organizer=organizer,
+        signers=[demo.people[f"member{n}"].username for n in (2, 3, 4)],
+        ally_group=demo.groups["quartier"].slug, ally_organizer=organizer,
+        private_signer=await free_name(demo, PRIVATE_SIGNER[0]),
+    )  # fmt: skip
+    for name, url in made["urls"].items():
+        demo.add("calls", {"name": name, "url": url})
+    for text in made["never_public"]:
+        demo.private(text)

@@ -37,6 +37,10 @@ def test_demo_json_lists_what_it_made_and_runs_again_beside_it(pg_url: str, tmp_
     assert "cancelled" in statuses and len(one["events"]) >= 6
     assert all(e["url"].startswith("http://127.0.0.1:8000/events/") for e in one["events"])
     assert one["never_public"] and all(isinstance(t, str) for t in one["never_public"])
+    # Calls to action: petitions, the alliance and the mobilization, their unnamed signer private.
+    calls = {c["name"] for c in two["calls"]}
+    assert calls == {"petition", "petition_won", "alliances", "mobilization"}
+    assert "Solène Marchetti" in two["never_public"]
     human = run(env, "demo")
     assert human.returncode == 0, human.stderr
     assert "events:" in human.stdout and "/groups/" in human.stdout
