@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import getpass
 import os
 import signal
@@ -236,13 +237,21 @@ def _serve(config: Config, args: argparse.Namespace) -> None:
 
 
 def _exit_cleanly_on_sigterm() -> None:
-    """Let SIGTERM end the process through SystemExit, so that exit handlers run.
+    """Run the exit handlers on SIGTERM, then end by that signal as before.
 
     uvicorn catches SIGTERM, shuts down, then raises it again for the handler it found: with the
-    default one the process dies on the spot, and the embedded PostgreSQL it started (stopped by
-    pgserver's exit handler) kept running after `make run` or a service manager stopped it.
+    default one the process died on the spot, without its exit handlers, and the embedded
+    PostgreSQL it started (stopped by pgserver's exit handler) kept running after `make run` or
+    a service manager stopped `serve`. Ending by the signal keeps what systemd counts as a clean
+    stop (SIGTERM), where an exit code of 143 would be a failure.
     """
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        atexit._run_exitfuncs()
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def _start_serve_child(fd: int) -> subprocess.Popen[bytes]:

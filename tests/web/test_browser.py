@@ -110,7 +110,7 @@ def test_two_people_share_a_group_newest_post_first(browser: Browser, live_serve
         errors = Errors(alice)
         sign_up(alice, live_server, "alice")
         alice.get_by_role("link", name="New group").click()
-        alice.get_by_label("Name").fill("Neighbourhood pantry")
+        alice.get_by_label("Name", exact=True).fill("Neighbourhood pantry")
         alice.get_by_label("Short name").fill("pantry")
         alice.get_by_label("Description").fill("We share food with neighbours.")
         alice.get_by_role("button", name="Create the group").click()
