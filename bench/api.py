@@ -30,6 +30,7 @@ from _common import (
     install_stop_signals,
     migrate_and_create_owner,
     percentile_ms,
+    process_tree_cpu,
     report,
     running,
     start_child,
@@ -161,7 +162,7 @@ def run(posts: int, seconds: float, warmup: float) -> int:
     print(f"load average before the run: {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory(prefix="entraide-bench-api-") as tmp:
         folder = Path(tmp)
-        with embedded_postgres(folder) as (_postgres, url):
+        with embedded_postgres(folder) as (postgres, url):
             port = free_port()
             config = bench_config(url, f"http://{HOST}:{port}", folder / "data")
             t0 = time.perf_counter()
@@ -180,15 +181,20 @@ def run(posts: int, seconds: float, warmup: float) -> int:
                 serial, serial_errors, _ = asyncio.run(
                     drive(port, tokens, ids, connections=1, seconds=seconds)
                 )
+                # CPU per request, which the other load on a shared machine does not change.
+                cpu_before = process_tree_cpu(server.pid), process_tree_cpu(postgres.get_pid())
                 loaded, loaded_errors, elapsed = asyncio.run(
                     drive(port, tokens, ids, connections=32, seconds=seconds)
                 )
+                app_cpu = (process_tree_cpu(server.pid) - cpu_before[0]) / len(loaded) * 1000
+                db_cpu = (process_tree_cpu(postgres.get_pid()) - cpu_before[1]) / len(loaded) * 1000
     p50, p99 = percentile_ms(serial, 50), percentile_ms(serial, 99)
     rate = len(loaded) / elapsed
     print(f"1 connection: {len(serial)} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
     loaded_p50, loaded_p99 = percentile_ms(loaded, 50), percentile_ms(loaded, 99)
     print(f"32 connections: {len(loaded)} requests, {rate:.0f} req/s,"
           f" p50 {loaded_p50:.1f} ms, p99 {loaded_p99:.1f} ms")  # fmt: skip
+    print(f"CPU per request: app {app_cpu:.1f} ms, PostgreSQL {db_cpu:.1f} ms")
     errors = serial_errors + loaded_errors
     if errors:
         print(f"errors: {dict(errors)}")
@@ -198,7 +204,8 @@ def run(posts: int, seconds: float, warmup: float) -> int:
         f"p50 ≤ {AIM_P50_MS:.0f} ms",
     )
     report(f"API home timeline ({GROUPS} groups, {posts:,} posts), 32 connections",
-           f"{rate:.0f} req/s")  # fmt: skip
+           f"{rate:.0f} req/s; CPU per request: app {app_cpu:.1f} ms,"
+           f" PostgreSQL {db_cpu:.1f} ms")  # fmt: skip
     return 1 if errors else 0
 
 
