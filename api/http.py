@@ -68,9 +68,6 @@ def _domain_error(exc: DomainError) -> JSONResponse:
         # Mastodon: 422 {"error": "Validation failed: Text can't be blank"}
         details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items())
         return error_response(422, f"Validation failed: {details}")
-    if exc.status == 403 and "member" in exc.message:
-        # Mastodon answers 404 for what the caller may not see, rather than confirm it exists.
-        return error_response(404, "Record not found")
     return error_response(exc.status, exc.message)
 
 
