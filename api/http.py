@@ -68,9 +68,6 @@ def _domain_error(exc: DomainError) -> JSONResponse:
         # Mastodon: 422 {"error": "Validation failed: Text can't be blank"}
         details = "; ".join(f"{name}: {message}" for name, message in exc.fields.items())
         return error_response(422, f"Validation failed: {details}")
-    if exc.status == 403 and "member" in exc.message:
-        # Mastodon answers 404 for what the caller may not see, rather than confirm it exists.
-        return error_response(404, "Record not found")
     return error_response(exc.status, exc.message)
 
 
@@ -264,11 +261,12 @@ def path_id(request: Request, name: str = "id") -> int:
 CORS_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/oauth-authorization")
 
 
-class Cors:
-    """Let browser apps call the API from their own origin, as Mastodon does (`*`).
+class ApiRequests:
+    """Let browser apps call the API from their own origin, as Mastodon does (`*`), and take
+    paths with a trailing slash as Mastodon's router does (Mastodon.py asks `/api/v1/instance/`).
 
-    Safe because API credentials are bearer tokens the app holds, never cookies: a foreign page
-    gains nothing a request from its own server would not have.
+    CORS for any origin is safe because API credentials are bearer tokens the app holds, never
+    cookies: a foreign page gains nothing a request from its own server would not have.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -278,6 +276,9 @@ class Cors:
         if scope["type"] != "http" or not str(scope["path"]).startswith(CORS_PREFIXES):
             await self.app(scope, receive, send)
             return
+        path = str(scope["path"])
+        if path.endswith("/") and path.startswith("/api/"):
+            scope = {**scope, "path": path.rstrip("/"), "raw_path": path.rstrip("/").encode()}
         if scope["method"] == "OPTIONS":
             await _preflight(send)
             return

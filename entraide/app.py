@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from api.http import Cors
+from api.http import ApiRequests
 from api.routes import api_routes
 from federation.context import open_federation
 from federation.jobs import run_workers
@@ -97,7 +97,7 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
         middleware=[
             Middleware(ForwardedScheme, trusted=config.trusted_proxies),
             Middleware(BodyLimit),
-            Middleware(Cors),
+            Middleware(ApiRequests),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

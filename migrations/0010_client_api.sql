@@ -30,8 +30,7 @@ CREATE TABLE oauth_tokens (
     account_id BIGINT REFERENCES accounts (actor_id) ON DELETE CASCADE, -- NULL: an app token
     code_hash BYTEA,                    -- the code it was exchanged for, if any
     scopes TEXT[] NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    last_used_at TIMESTAMPTZ
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX oauth_tokens_account ON oauth_tokens (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX oauth_tokens_code ON oauth_tokens (code_hash) WHERE code_hash IS NOT NULL;

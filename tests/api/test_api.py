@@ -296,3 +296,22 @@ async def test_status_addressing_no_group_of_the_person_is_refused(
 
     assert nowhere.status_code == 422 and not_member.status_code == 422
     assert await snapshot(db) == before
+
+
+async def test_reply_in_a_group_the_person_has_not_joined_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, db: Pool, web_config: Config, world: dict[str, object]
+) -> None:
+    circle, owner = world["circle"], world["owner"]
+    assert isinstance(circle, Group) and isinstance(owner, Account)
+    post = await make_post(db, web_config, circle, owner, "Open to all readers")
+    headers = bearer(await service_token(db, world["outsider"]))
+    before = await snapshot(db)
+
+    response = await client.post(
+        "/api/v1/statuses", json={"status": "Me too", "in_reply_to_id": str(post.id)},
+        headers=headers,
+    )  # fmt: skip
+
+    assert response.status_code == 403
+    assert response.json() == {"error": "Only members of the group can post in it."}
+    assert await snapshot(db) == before

@@ -57,11 +57,14 @@ async def test_signed_out_person_signs_in_first_and_comes_back(
                 "response_type": "code"},
     )  # fmt: skip
     assert page.status_code == 302
-    location = page.headers["location"]
-    assert location.startswith("/login?next=/oauth/authorize?client_id=")
+    next_url = httpx.URL(page.headers["location"]).params["next"]
+    # The whole request comes back, every parameter of it.
+    assert httpx.URL(next_url).params["redirect_uri"] == REDIRECT
     await make_account(db, web_config, "ada")
-    back = await visitor.log_in("ada", next_url=httpx.URL(location).params["next"])
-    assert back.headers["location"].startswith("/oauth/authorize?client_id=" + registered.client_id)
+    back = await visitor.log_in("ada", next_url=next_url)
+    assert back.headers["location"] == next_url
+    consent = await visitor.get(back.headers["location"])
+    assert consent.status_code == 200 and "Test app" in consent.text
 
 
 async def test_code_used_twice_is_refused_and_revokes_its_token(

@@ -50,7 +50,7 @@ async def authorize_page(request: Request) -> Response:
     account = await current_account(request)
     if account is None:
         target = request.url.path + "?" + request.url.query
-        return RedirectResponse("/login?next=" + quote(target, safe="/?=&"), status_code=302)
+        return RedirectResponse("/login?next=" + quote(target, safe="/"), status_code=302)
     values = {name: request.query_params.get(name, "") for name in PARAMS}
     try:
         checked = await _check(request, values)

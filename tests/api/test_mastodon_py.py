@@ -1,0 +1,149 @@
+"""Mastodon.py, a client written by others, against a live instance on loopback: it registers
+an app, goes through the consent page, reads home, posts in a group, replies, favourites,
+reads notifications, searches and pages, as the apps people carry do."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import uvicorn
+from mastodon import Mastodon, MastodonAPIError
+
+from server.config import Config
+from server.db import Pool
+from tests.api.conftest import RegisteredApp, consent
+from tests.factories import make_account, make_group, make_member, make_post
+from tests.web.conftest import OpenVisitor, StartApp
+
+REDIRECT = "https://app.example/callback"
+SCOPES = ["read", "write", "follow"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def live(start_app: StartApp) -> AsyncIterator[tuple[str, Any]]:
+    """Serve the app on a loopback port in this event loop; yield its URL and the app."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = await start_app(base_url=base)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, task.exception() if task.done() else "the server did not start"
+    try:
+        yield base, app
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_mastodon_py_signs_in_reads_posts_replies_likes_and_searches(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    member = await make_account(db, web_config, "bea")
+    circle = await make_group(db, web_config, owner, "circle", name="The Circle")
+    await make_member(db, circle, member)
+    welcome = await make_post(db, web_config, circle, owner, "Welcome to the #circle")
+    for n in range(4):
+        await make_post(db, web_config, circle, owner, f"Older news {n}")
+    browser = visitors(on=app)
+    assert (await browser.log_in("bea")).status_code == 303
+
+    # The app registers and sends the person to the consent page, which they approve.
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Mastodon.py", scopes=SCOPES, redirect_uris=REDIRECT,
+        api_base_url=base,
+    )  # fmt: skip
+    # The client reads the instance's version when made: off the event loop the server runs on.
+    api = await asyncio.to_thread(
+        Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base,
+        version_check_mode="created",
+    )  # fmt: skip
+    url = await asyncio.to_thread(
+        api.auth_request_url, redirect_uris=REDIRECT, scopes=SCOPES, allow_http=True
+    )
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert urlsplit(url).path == "/oauth/authorize" and query["client_id"] == client_id
+    extra = {k: v for k, v in query.items() if k in ("state", "code_challenge",
+                                                     "code_challenge_method")}  # fmt: skip
+    code = await consent(
+        browser, RegisteredApp(client_id, client_secret, REDIRECT), query["scope"], **extra
+    )
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=SCOPES, allow_http=True
+    )
+
+    me = await asyncio.to_thread(api.account_verify_credentials)
+    assert me.username == "bea"
+    home = await asyncio.to_thread(api.timeline_home, limit=3)
+    assert [s.content for s in home] == [f"<p>Older news {n}</p>" for n in (3, 2, 1)]
+    older = await asyncio.to_thread(api.fetch_next, home)
+    assert older is not None and len(older) == 2
+    assert str(older[-1].id) == str(welcome.id)  # Mastodon.py's ids are its own type
+    assert [t.name for t in older[-1].tags] == ["circle"]
+
+    posted = await asyncio.to_thread(api.status_post, "@circle Hello from an app")
+    reply = await asyncio.to_thread(api.status_post, "Thank you!", in_reply_to_id=welcome.id)
+    liked = await asyncio.to_thread(api.status_favourite, welcome.id)
+    assert posted.visibility == "public" and posted.mentions[0].acct == "circle"
+    assert str(reply.in_reply_to_id) == str(welcome.id)
+    assert liked.favourited is True and liked.favourites_count == 1
+
+    # The owner answers the member's post: a notification for the member.
+    await make_post(db, web_config, circle, owner, "Hello you", in_reply_to_id=posted.id)
+    notes = await asyncio.to_thread(api.notifications)
+    assert [(n.type, n.account.acct) for n in notes] == [("mention", "ada")]
+
+    found = await asyncio.to_thread(api.search_v2, "circle")
+    assert found.accounts[0].acct == "circle" and found.accounts[0].group is True
+    context = await asyncio.to_thread(api.status_context, welcome.id)
+    assert [s.id for s in context.descendants] == [reply.id]
+    group = await asyncio.to_thread(api.account_lookup, "circle")
+    statuses = await asyncio.to_thread(api.account_statuses, group.id, limit=40)
+    assert {str(posted.id), str(welcome.id)} <= {str(s.id) for s in statuses}
+
+
+async def test_mastodon_py_with_a_read_token_cannot_post(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    await make_group(db, web_config, owner, "circle")
+    browser = visitors(on=app)
+    await browser.log_in("ada")
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Reader", scopes=["read"], redirect_uris=REDIRECT, api_base_url=base
+    )
+    api = Mastodon(client_id=client_id, client_secret=client_secret, api_base_url=base)
+    code = await consent(browser, RegisteredApp(client_id, client_secret, REDIRECT), "read")
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=["read"], allow_http=True
+    )
+
+    with pytest.raises(MastodonAPIError) as refused:
+        await asyncio.to_thread(api.status_post, "@circle hi")
+
+    assert refused.value.args[1] == 403
+    assert "outside the authorized scopes" in str(refused.value)
+    async with db.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM posts") == 0
