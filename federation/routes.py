@@ -24,6 +24,7 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.board import item_json
 from federation.objects.events import event_activity, event_json
 from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
@@ -326,6 +327,7 @@ NEGOTIATED = {
     "/petitions/{petition_id}": petition_json,
     "/mobilizations/{mobilization_id}": mobilization_json,
     "/events/{event_id}": event_json,
+    "/board/{item_id}": item_json,
 }
 
 
@@ -357,6 +359,8 @@ def federation_routes() -> list[BaseRoute]:
         Route("/petitions/{petition_id}/announce", post_activity),
         Route("/petitions/{petition_id}/{kind}/{stamp}", post_activity),
         Route("/mobilizations/{mobilization_id}/activity", post_activity),
+        Route("/board/{item_id}/activity", post_activity),
+        Route("/board/{item_id}/{kind}/{stamp}", post_activity),
         Route("/mobilizations/{mobilization_id}/relays/{name}", post_activity),
         # An event's Create, Announce and Delete; its Updates and the answers to Joins.
         Route("/events/{event_id}/activity", event_activity),

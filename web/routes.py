@@ -16,6 +16,7 @@ from server.services.health import check_health
 from web.pages import (
     accounts,
     admin,
+    board,
     events,
     following,
     groups,
@@ -100,6 +101,17 @@ def event_routes() -> list[BaseRoute]:
     ]
 
 
+def board_routes() -> list[BaseRoute]:
+    """Return the routes of the board of needs and offers."""
+    return [
+        Route("/groups/{slug}/board", board.board_page),
+        post("/groups/{slug}/board", board.create_item),
+        Route("/board/{item_id}", board.item_page),
+        post("/board/{item_id}/answers", board.answer),
+        post("/board/{item_id}/close", board.close),
+    ]
+
+
 def web_routes() -> list[BaseRoute]:
     """Return the routes of the pages and forms."""
     return [
@@ -174,6 +186,7 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/alliances/{actor_id}/relay", mobilizations.set_relay),
         post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
         *event_routes(),
+        *board_routes(),
         Route("/media/avatars/{name}", avatar_file),
         Route("/media/pictures/{name}", picture_file),
         post("/groups/{slug}/header", groups.update_header),
