@@ -104,6 +104,7 @@ def event_routes() -> list[BaseRoute]:
 def board_routes() -> list[BaseRoute]:
     """Return the routes of the board of needs and offers."""
     return [
+        Route("/board", board.followed_page),
         Route("/groups/{slug}/board", board.board_page),
         post("/groups/{slug}/board", board.create_item),
         Route("/board/{item_id}", board.item_page),

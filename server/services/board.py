@@ -237,6 +237,12 @@ async def list_my_items(db: Pool, group: Group, account: Account | None) -> list
         return await store.list_author_items(conn, group.id, account.id)
 
 
+async def list_followed_items(db: Pool, account: Account) -> list[BoardItem]:
+    """Return the open needs and offers of remote groups the account follows."""
+    async with db.acquire() as conn:
+        return await store.list_followed_items(conn, account.id)
+
+
 async def get_item(db: Pool, item_id: int, viewer: Account | None) -> BoardItem:
     """Return an item the viewer may read (items of members-only groups stay inside)."""
     async with db.acquire() as conn:

@@ -293,3 +293,21 @@ async def find_consenting_answerer(conn: Connection, item_id: int, actor_id: int
 async def get_answer(conn: Connection, answer_id: int) -> BoardAnswer | None:
     row = await conn.fetchrow(_ANSWERS + " WHERE r.id = $1", answer_id)
     return BoardAnswer(**dict(row)) if row else None
+
+
+async def list_followed_items(
+    conn: Connection, follower_id: int, *, limit: int = 50
+) -> list[BoardItem]:
+    """Return the open items of remote groups an account follows, newest first."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        WHERE b.uri IS NOT NULL AND b.state = 'open' AND b.valid_until > now()
+          AND b.group_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                             AND state = 'accepted')
+        ORDER BY b.id DESC LIMIT $2
+        """,
+        follower_id,
+        limit,
+    )
+    return [_item(r) for r in rows]

@@ -46,6 +46,13 @@ async def board_page(
     return render(request, "group_board.html", context, status=422 if errors else 200)
 
 
+async def followed_page(request: Request) -> Response:
+    """Show the needs and offers of the remote groups one follows."""
+    account = await require_account(request)
+    items = await board.list_followed_items(request.app.state.db, account)
+    return render(request, "followed_board.html", {"items": items})
+
+
 async def create_item(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
