@@ -16,6 +16,7 @@ from server.services.health import check_health
 from web.pages import (
     accounts,
     admin,
+    availability,
     board,
     events,
     following,
@@ -102,7 +103,7 @@ def event_routes() -> list[BaseRoute]:
 
 
 def board_routes() -> list[BaseRoute]:
-    """Return the routes of the board of needs and offers."""
+    """Return the routes of mutual support: the board of needs and offers, availability."""
     return [
         Route("/board", board.followed_page),
         Route("/groups/{slug}/board", board.board_page),
@@ -110,6 +111,11 @@ def board_routes() -> list[BaseRoute]:
         Route("/board/{item_id}", board.item_page),
         post("/board/{item_id}/answers", board.answer),
         post("/board/{item_id}/close", board.close),
+        Route("/groups/{slug}/availability", availability.availability_page),
+        post("/groups/{slug}/availability", availability.set_now),
+        post("/groups/{slug}/availability/weekly", availability.add_weekly),
+        post("/groups/{slug}/availability/{availability_id}/remove", availability.remove),
+        post("/groups/{slug}/availability/ask/{actor_id}", availability.ask),
     ]
 
 

@@ -86,3 +86,61 @@ def test_need_federates_private_answer_stays_private_fulfilled_reaches_b(
     assert response.status_code == 303, response.text
     wait_until(lambda: (copy_on_b(b, uri) or {}).get("state") == "fulfilled")
     assert f'href="/board/{on_b["id"]}"' not in follower.get("/board").text
+
+
+NOTE = "Dispo pour écouter ce soir, au 06 12 34 56 78"
+
+
+def test_availability_never_leaves_the_group(pair: tuple[LiveInstance, LiveInstance]) -> None:
+    a, b = pair
+    group = followed_group(a, b)
+    page = f"/groups/{group.slug}/availability"
+    response = group.owner.post_form(page, {"minutes": "60", "note": NOTE}, page=page)
+    assert response.status_code == 303, response.text
+    assert NOTE in group.owner.get(page).text  # the members see it (the test can fail)
+    # A post and a need of the group, so that feeds and collections have something in them.
+    until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    board = f"/groups/{group.slug}/board"
+    group.owner.post_form(
+        board, {"kind": "offer", "category": "listening", "title": "Écoute", "details": "",
+                "valid_until": until, "answers": "private"}, page=board,
+    )  # fmt: skip
+    wait_quiet(a.database_url)
+
+    # Outsiders: an anonymous visitor, and peers fetching documents.
+    anonymous = a.browser()
+    assert anonymous.get(page).status_code in (302, 303)
+    group_uri = a.actor_uri(group.slug, "groups")
+    [owner] = a.sql(
+        "SELECT a.name FROM memberships m JOIN actors a ON a.id = m.actor_id"
+        " WHERE m.group_id = $1 AND m.role = 'owner'",
+        group.group_id_on_a,
+    )
+    html_pages = [
+        "/", f"/groups/{group.slug}", board, f"/groups/{group.slug}/events",
+        f"/groups/{group.slug}/members", "/events", f"/users/{owner['name']}",
+    ]  # fmt: skip
+    feeds = [f"/groups/{group.slug}/calendar.ics", "/events.ics"]
+    documents = [
+        group_uri, f"{group_uri}/outbox", f"{group_uri}/outbox?page=true",
+        f"{group_uri}/followers", f"{group_uri}/featured", "/nodeinfo/2.1",
+        a.actor_uri(owner["name"], "users"),
+        f"/.well-known/webfinger?resource=acct:{group.slug}@{a.domain}",
+    ]  # fmt: skip
+    seen = []
+    for path in html_pages + feeds:
+        response = anonymous.get(path)
+        seen.append((path, response.status_code, NOTE in response.text))
+    for path in documents:
+        response = a.ap_get(path)
+        seen.append((path, response.status_code, NOTE in response.text))
+    assert [s for s in seen if s[2]] == []
+    assert all(status == 200 for _path, status, _found in seen), seen
+    # Nothing sent, nothing queued, nothing on B.
+    for row in a.sql("SELECT payload::text AS p FROM outbox_activities"):
+        assert NOTE not in row["p"]
+    for row in a.sql("SELECT payload::text AS p FROM jobs"):
+        assert NOTE not in row["p"]
+    assert b.sql("SELECT 1 FROM availabilities") == []
+    for row in b.sql("SELECT payload::text AS p FROM inbox_activities"):
+        assert NOTE not in row["p"]
