@@ -37,6 +37,10 @@ def test_demo_json_lists_what_it_made_and_runs_again_beside_it(pg_url: str, tmp_
     assert "cancelled" in statuses and len(one["events"]) >= 6
     assert all(e["url"].startswith("http://127.0.0.1:8000/events/") for e in one["events"])
     assert one["never_public"] and all(isinstance(t, str) for t in one["never_public"])
+    # Needs and offers, one fulfilled; someone available, whose note is never public.
+    assert {i["kind"] for i in one["board"]} == {"need", "offer"}
+    assert [i["state"] for i in one["board"]].count("fulfilled") == 1
+    assert one["availability"] and any("écouter" in t for t in one["never_public"])
     human = run(env, "demo")
     assert human.returncode == 0, human.stderr
     assert "events:" in human.stdout and "/groups/" in human.stdout
