@@ -28,6 +28,7 @@ from federation.objects.board import item_json
 from federation.objects.events import event_activity, event_json
 from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
+from federation.objects.resources import featured_items, resource_json
 from federation.outgoing import post_tags
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
@@ -218,7 +219,11 @@ async def following_collection(fed: Federation, actor: Actor, request: Request) 
 async def featured_collection(request: Request) -> Response:
     fed = _fed(request)
     uri = f"{fed.urls.base}{request.url.path}"
-    return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
+    # A public group's pinned library items; people pin nothing (yet).
+    items = []
+    if request.url.path.startswith("/groups/"):
+        items = await featured_items(fed, str(request.path_params["name"]))
+    return ActivityJSONResponse(ordered_collection(uri, len(items), None, items))
 
 
 async def webfinger(request: Request) -> Response:
@@ -328,6 +333,7 @@ NEGOTIATED = {
     "/mobilizations/{mobilization_id}": mobilization_json,
     "/events/{event_id}": event_json,
     "/board/{item_id}": item_json,
+    "/library/{resource_id}": resource_json,
 }
 
 

@@ -73,3 +73,25 @@ CREATE TABLE conversation_requests (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX conversation_requests_to ON conversation_requests (to_id, id DESC);
+
+-- The library of a group: links and uploaded documents, tagged; organizers pin items, and a
+-- public group's pinned items are its `featured` collection.
+CREATE TABLE resources (
+    id BIGSERIAL PRIMARY KEY,
+    group_id BIGINT NOT NULL REFERENCES groups (actor_id) ON DELETE CASCADE,
+    author_id BIGINT REFERENCES actors (id) ON DELETE SET NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    description_html TEXT NOT NULL DEFAULT '',
+    link TEXT,                          -- a link: its https address
+    file_name TEXT,                     -- a document: our name for it under uploads/documents
+    media_type TEXT,
+    size INTEGER,
+    original_name TEXT,                 -- the name it was uploaded under (for the download)
+    tags TEXT[] NOT NULL DEFAULT '{}',
+    pinned_at TIMESTAMPTZ,              -- pinned by an organizer when set
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK ((link IS NULL) <> (file_name IS NULL))
+);
+CREATE INDEX resources_group ON resources (group_id, id DESC);
+CREATE INDEX resources_pinned ON resources (group_id, pinned_at DESC) WHERE pinned_at IS NOT NULL;

@@ -634,3 +634,25 @@ class ConversationRequest:
     from_display_name: str
     message: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An item of a group's library: a link or an uploaded document."""
+
+    id: int
+    group_id: int
+    group_name: str
+    author_id: int | None
+    author_name: str | None
+    title: str
+    description: str
+    description_html: str
+    link: str | None
+    file_name: str | None
+    media_type: str | None
+    size: int | None
+    original_name: str | None
+    tags: list[str]
+    pinned_at: datetime | None
+    created_at: datetime

@@ -21,6 +21,7 @@ from web.pages import (
     events,
     following,
     groups,
+    library,
     mobilizations,
     oauth,
     petitions,
@@ -103,7 +104,7 @@ def event_routes() -> list[BaseRoute]:
 
 
 def board_routes() -> list[BaseRoute]:
-    """Return the routes of mutual support: the board of needs and offers, availability."""
+    """Return the routes of mutual support: needs and offers, availability, the library."""
     return [
         Route("/board", board.followed_page),
         Route("/groups/{slug}/board", board.board_page),
@@ -116,6 +117,11 @@ def board_routes() -> list[BaseRoute]:
         post("/groups/{slug}/availability/weekly", availability.add_weekly),
         post("/groups/{slug}/availability/{availability_id}/remove", availability.remove),
         post("/groups/{slug}/availability/ask/{actor_id}", availability.ask),
+        Route("/groups/{slug}/library", library.library_page),
+        post("/groups/{slug}/library", library.add),
+        Route("/library/{resource_id}", library.resource_page),
+        Route("/library/{resource_id}/file", library.document_file),
+        post("/library/{resource_id}/pin", library.pin),
     ]
 
 

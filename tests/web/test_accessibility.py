@@ -151,6 +151,7 @@ def pages(base: str) -> dict[str, str]:
         "board-item": "/board/1",
         "followed-board": "/board",
         "availability": "/groups/pantry/availability",
+        "library": "/groups/pantry/library",
     }
 
 
