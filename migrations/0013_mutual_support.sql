@@ -95,3 +95,35 @@ CREATE TABLE resources (
 );
 CREATE INDEX resources_group ON resources (group_id, id DESC);
 CREATE INDEX resources_pinned ON resources (group_id, pinned_at DESC) WHERE pinned_at IS NOT NULL;
+
+-- Goals a member shares with the group, their follow-ups (by the member) and the others'
+-- encouragement (short replies, likes). Members-only unless the member chooses otherwise;
+-- never federated.
+CREATE TABLE goals (
+    id BIGSERIAL PRIMARY KEY,
+    group_id BIGINT NOT NULL REFERENCES groups (actor_id) ON DELETE CASCADE,
+    author_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '',
+    body_html TEXT NOT NULL DEFAULT '',
+    visibility TEXT NOT NULL DEFAULT 'members' CHECK (visibility IN ('members', 'public')),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX goals_group ON goals (group_id, id DESC);
+
+CREATE TABLE goal_updates (
+    id BIGSERIAL PRIMARY KEY,
+    goal_id BIGINT NOT NULL REFERENCES goals (id) ON DELETE CASCADE,
+    author_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('followup', 'encouragement')),
+    content_html TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX goal_updates_goal ON goal_updates (goal_id, id);
+
+CREATE TABLE goal_likes (
+    goal_id BIGINT NOT NULL REFERENCES goals (id) ON DELETE CASCADE,
+    actor_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (goal_id, actor_id)
+);

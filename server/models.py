@@ -656,3 +656,34 @@ class Resource:
     tags: list[str]
     pinned_at: datetime | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: int
+    group_id: int
+    group_name: str
+    author_id: int
+    author_name: str
+    author_display_name: str
+    title: str
+    body: str
+    body_html: str
+    visibility: str  # members | public
+    created_at: datetime
+    likes: int
+    updates: int
+
+
+@dataclass(frozen=True)
+class GoalUpdate:
+    """A step of a goal's timeline: a follow-up by its author, or someone's encouragement."""
+
+    id: int
+    goal_id: int
+    author_id: int
+    author_name: str
+    author_display_name: str
+    kind: str  # followup | encouragement
+    content_html: str
+    created_at: datetime

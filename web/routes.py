@@ -20,6 +20,7 @@ from web.pages import (
     board,
     events,
     following,
+    goals,
     groups,
     library,
     mobilizations,
@@ -104,7 +105,7 @@ def event_routes() -> list[BaseRoute]:
 
 
 def board_routes() -> list[BaseRoute]:
-    """Return the routes of mutual support: needs and offers, availability, the library."""
+    """Return the routes of mutual support: needs and offers, availability, library, goals."""
     return [
         Route("/board", board.followed_page),
         Route("/groups/{slug}/board", board.board_page),
@@ -122,6 +123,11 @@ def board_routes() -> list[BaseRoute]:
         Route("/library/{resource_id}", library.resource_page),
         Route("/library/{resource_id}/file", library.document_file),
         post("/library/{resource_id}/pin", library.pin),
+        Route("/groups/{slug}/goals", goals.goals_page),
+        post("/groups/{slug}/goals", goals.share),
+        Route("/goals/{goal_id}", goals.goal_page),
+        post("/goals/{goal_id}/updates", goals.add_update),
+        post("/goals/{goal_id}/like", goals.like),
     ]
 
 

@@ -1,12 +1,13 @@
 """The demo's mutual support: needs and offers on the neighbourhood board (one fulfilled, with
-its helper named), someone available to listen now and every week in the caregivers' circle."""
+its helper named), someone available to listen now and every week in the caregivers' circle,
+and a goal shared there with its follow-ups and encouragement (members only)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from entraide.demo import Demo
-from server.services import availability, board
+from server.services import availability, board, goals
 
 
 def _until(days: int) -> str:
@@ -70,3 +71,20 @@ async def add_mutual_support(demo: Demo) -> None:
         {"name": listener.display_name or listener.username,
          "url": demo.url(f"/groups/{cercle.slug}/availability")},
     )  # fmt: skip
+    walker = demo.people["member3"]
+    goal = await goals.share_goal(
+        demo.db, cercle, walker, title=demo.private("Reprendre la marche après l'opération"),
+        body=demo.private("Mon kiné conseille vingt minutes par jour. Je vous tiens au courant."),
+    )  # fmt: skip
+    await goals.add_update(
+        demo.db, goal, walker, content=demo.private("Dix minutes autour du square, trois jours.")
+    )
+    await goals.add_update(
+        demo.db, goal, demo.people["organizer"],
+        content=demo.private("Bravo ! On peut marcher ensemble jeudi si tu veux."),
+    )  # fmt: skip
+    await goals.add_update(
+        demo.db, goal, walker, content=demo.private("Vingt minutes aujourd'hui, sans douleur.")
+    )
+    await goals.like(demo.db, goal, demo.people["member4"], liked=True)
+    demo.add("goals", {"title": goal.title, "url": demo.url(f"/goals/{goal.id}")})

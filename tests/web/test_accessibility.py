@@ -121,6 +121,12 @@ def walked(browser: Browser, live_server: str, pg_url: str, axe_installed: None)
             "INSERT INTO availabilities (group_id, actor_id, kind, until, note)"
             " SELECT g.actor_id, a.id, 'now', now() + interval '1 hour', 'To listen'"
             " FROM groups g, actors a WHERE a.name = 'alice'",
+            "INSERT INTO goals (group_id, author_id, title, body_html)"
+            " SELECT g.actor_id, a.id, 'Walk every day', '<p>For my back.</p>'"
+            " FROM groups g, actors a WHERE a.name = 'alice'",
+            "INSERT INTO goal_updates (goal_id, author_id, kind, content_html)"
+            " SELECT 1, a.id, 'followup', '<p>Three days in a row.</p>' FROM actors a"
+            " WHERE a.name = 'alice'",
         )
     )
     yield live_server
@@ -152,6 +158,8 @@ def pages(base: str) -> dict[str, str]:
         "followed-board": "/board",
         "availability": "/groups/pantry/availability",
         "library": "/groups/pantry/library",
+        "goals": "/groups/pantry/goals",
+        "goal": "/goals/1",
     }
 
 

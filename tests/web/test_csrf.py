@@ -171,6 +171,7 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "item_id": str(item.id),
         "availability_id": "1",
         "resource_id": "1",
+        "goal_id": "1",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
