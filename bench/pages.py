@@ -1,7 +1,7 @@
 """Load test of the public pages: a seeded group served by the real app over loopback.
 
 Starts a throwaway embedded PostgreSQL, seeds one group (1,000 members, 10,000 posts, 1,000
-events: half past, half to come), serves
+events: half past, half to come; 5,000 needs and offers), serves
 the app with uvicorn in a subprocess on 127.0.0.1, drives it with 32 concurrent connections,
 then loads the group page through the real `entraide serve --processes 1` and `--processes 2`,
 prints latency tables and the query plans of the group page. Run: `.venv/bin/python
@@ -90,11 +90,19 @@ class Scale:
     concurrency: int = 32
     max_requests: int = 200_000  # a bound on each scenario, whatever the speed
     events: int = 1_000
+    board_items: int = 5_000
 
 
 FULL = Scale(members=1_000, posts=10_000, warmup=2, duration=10, serial_warmup=1, serial_duration=3)
 QUICK = Scale(
-    members=100, posts=1_000, warmup=1, duration=3, serial_warmup=0.5, serial_duration=1, events=200
+    members=100,
+    posts=1_000,
+    warmup=1,
+    duration=3,
+    serial_warmup=0.5,
+    serial_duration=1,
+    events=200,
+    board_items=500,
 )
 
 
@@ -151,6 +159,7 @@ async def seed(url: str, config: Config, scale: Scale) -> Seeded:
             posts = await _insert_posts(conn, config, group.id, [owner.id, *member_ids], scale)
             likes = await _insert_likes(conn, group.id)
             await _insert_events(conn, group.id, [owner.id, *member_ids], scale.events)
+            await _insert_board_items(conn, group.id, [owner.id, *member_ids], scale.board_items)
         async with pool.acquire() as conn:
             # A steady state: statistics known and the visibility map set, as autovacuum would.
             await conn.execute("VACUUM ANALYZE")
@@ -315,6 +324,34 @@ async def _insert_events(conn: Any, group_id: int, member_ids: list[int], count:
         """,
         group_id,
     )
+
+
+BOARD_AREAS = ("Chartrons", "Bastide", "Saint-Michel", "Caudéran", "Bacalan", "Nansouty")
+BOARD_CATEGORIES = ("goods", "food", "services", "transport", "housing", "money", "listening")
+
+
+async def _insert_board_items(conn: Any, group_id: int, member_ids: list[int], count: int) -> None:
+    """COPY `count` needs and offers in: most open, some fulfilled, withdrawn or expired."""
+    rng = random.Random(4)
+    now = datetime.now(UTC)
+    records = []
+    for i in range(count):
+        state = rng.choices(("open", "fulfilled", "withdrawn"), (8, 1, 1))[0]
+        created = now - timedelta(minutes=count - i)
+        records.append(
+            (group_id, member_ids[i % len(member_ids)], rng.choice(("need", "offer")),
+             rng.choice(BOARD_CATEGORIES), f"Besoin ou offre n° {i}", "<p>Détails.</p>",
+             rng.choice((*BOARD_AREAS, "")), now + timedelta(days=rng.randint(-10, 60)),
+             state, None if state == "open" else created, created)
+        )  # fmt: skip
+    await conn.copy_records_to_table(
+        "board_items",
+        records=records,
+        columns=[
+            "group_id", "author_id", "kind", "category", "title", "details_html", "area",
+            "valid_until", "state", "closed_at", "created_at",
+        ],
+    )  # fmt: skip
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -637,6 +674,11 @@ async def measure(
         "GET /": lambda: "/",
         "GET /groups/<slug>/events": lambda: f"/groups/{GROUP_SLUG}/events",
         "GET /groups/<slug>/calendar.ics": lambda: f"/groups/{GROUP_SLUG}/calendar.ics",
+        "GET /groups/<slug>/board": lambda: f"/groups/{GROUP_SLUG}/board",
+        "GET /groups/<slug>/board?kind=&category=&area=": lambda: (
+            f"/groups/{GROUP_SLUG}/board?kind={rng.choice(('need', 'offer'))}"
+            f"&category={rng.choice(BOARD_CATEGORIES)}&area={rng.choice(BOARD_AREAS)}"
+        ),
     }
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as client:
         # A page that rendered the wrong thing fast would make a fine but false number.
@@ -648,6 +690,9 @@ async def measure(
         agenda = await client.get(f"/groups/{GROUP_SLUG}/events")
         if agenda.status_code != 200 or agenda.text.count('<article class="event') != 30:
             raise RuntimeError("the agenda should show 20 events to come and 10 past ones")
+        board = await client.get(f"/groups/{GROUP_SLUG}/board")
+        if board.status_code != 200 or board.text.count('class="board-item"') != 30:
+            raise RuntimeError("the board should show its 30 newest open items")
         feed = await client.get(f"/groups/{GROUP_SLUG}/calendar.ics")
         if feed.status_code != 200 or feed.text.count("BEGIN:VEVENT") != scale.events:
             raise RuntimeError(f"the calendar feed should hold {scale.events} events")
@@ -697,7 +742,7 @@ def run(scale: Scale, access_log: bool) -> int:
             print(
                 f"seeded 1 group, {scale.members} members, {scale.posts} posts"
                 f" ({len(seeded.top_level_ids)} top-level), {seeded.likes} likes,"
-                f" {scale.events} events"
+                f" {scale.events} events, {scale.board_items} board items"
                 f" in {time.perf_counter() - t0:.1f} s"
             )
             log = folder / "server.log"
@@ -744,6 +789,8 @@ PAGE_NAMES = {  # scenario -> how the table of `make bench` names it
     "GET /": "home page",
     "GET /groups/<slug>/events": "group agenda ({events} events)",
     "GET /groups/<slug>/calendar.ics": "group ICS feed ({events} events)",
+    "GET /groups/<slug>/board": "group board ({board} needs and offers)",
+    "GET /groups/<slug>/board?kind=&category=&area=": "group board filtered ({board} items)",
 }
 
 
@@ -751,17 +798,21 @@ def report_figures(loaded: list[Result], serial: list[Result], scale: Scale) -> 
     """Give `make bench` its rows: each page's service time, then its rate under load."""
     full = (scale.members, scale.posts) == (FULL.members, FULL.posts)
     data = "" if full else f" ({scale.members:,} members, {scale.posts:,} posts)"
+
+    def name(r: Result) -> str:
+        return PAGE_NAMES[r.scenario].format(
+            events=f"{scale.events:,}", board=f"{scale.board_items:,}"
+        )
+
     for r in serial:
         report(
-            f"{PAGE_NAMES[r.scenario].format(events=f'{scale.events:,}')}, 1 connection,"
-            f" p50 / p99{data}",
+            f"{name(r)}, 1 connection, p50 / p99{data}",
             f"{r.percentile_ms(50):.1f} / {r.percentile_ms(99):.1f} ms",
             AIM,
         )
     for r in loaded:
         report(
-            f"{PAGE_NAMES[r.scenario].format(events=f'{scale.events:,}')},"
-            f" {scale.concurrency} connections, req/s (p50 / p99){data}",
+            f"{name(r)}, {scale.concurrency} connections, req/s (p50 / p99){data}",
             f"{r.requests / r.elapsed:.0f} ({r.percentile_ms(50):.0f} / {r.percentile_ms(99):.0f}"
             " ms)",
             AIM,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
+from federation.objects import board as board_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import petitions as petition_objects
@@ -15,6 +16,7 @@ from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
 from server.services.accounts import SEND_ACCOUNT_DELETE
+from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
@@ -67,6 +69,8 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_EVENT: bind(event_objects.federate_event),
         SEND_EVENT_RESPONSE: bind(event_objects.send_event_response),
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
+        FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
+        SEND_BOARD_ANSWER: bind(board_objects.send_answer),
     }
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
+from federation.objects import board as board_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import petitions as petition_objects
@@ -191,6 +192,11 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return await petition_objects.receive_vote(fed, obj, actor)
     if petition_objects.is_petition(obj):
         return await petition_objects.receive_petition(fed, obj, actor)
+    # An answer to a need or an offer is kept with it, never relayed as a group post.
+    if board_objects.answers_local_item(fed, obj):
+        return await board_objects.receive_answer(fed, obj, actor)
+    if board_objects.is_board_item(obj):
+        return await board_objects.receive_item(fed, obj, actor)
     if mobilization_objects.is_mobilization(obj):
         return await mobilization_objects.receive_created(fed, obj, actor)
     post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
@@ -284,6 +290,8 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor refreshed"
     if petition_objects.is_petition(obj):
         return await petition_objects.receive_petition(fed, obj, actor)
+    if board_objects.is_board_item(obj):
+        return await board_objects.receive_item(fed, obj, actor)
     if "Event" in types_of(obj):
         # Mobilizon publishes a draft with an Update: an unknown event is kept as new.
         return await event_objects.receive_event_document(fed, obj, actor)

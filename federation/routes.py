@@ -24,9 +24,11 @@ from federation.documents import (
     tombstone,
 )
 from federation.inbox import receive
+from federation.objects.board import item_json
 from federation.objects.events import event_activity, event_json
 from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
+from federation.objects.resources import featured_items, resource_json
 from federation.outgoing import post_tags
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
@@ -217,7 +219,11 @@ async def following_collection(fed: Federation, actor: Actor, request: Request) 
 async def featured_collection(request: Request) -> Response:
     fed = _fed(request)
     uri = f"{fed.urls.base}{request.url.path}"
-    return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
+    # A public group's pinned library items; people pin nothing (yet).
+    items = []
+    if request.url.path.startswith("/groups/"):
+        items = await featured_items(fed, str(request.path_params["name"]))
+    return ActivityJSONResponse(ordered_collection(uri, len(items), None, items))
 
 
 async def webfinger(request: Request) -> Response:
@@ -326,6 +332,8 @@ NEGOTIATED = {
     "/petitions/{petition_id}": petition_json,
     "/mobilizations/{mobilization_id}": mobilization_json,
     "/events/{event_id}": event_json,
+    "/board/{item_id}": item_json,
+    "/library/{resource_id}": resource_json,
 }
 
 
@@ -357,6 +365,8 @@ def federation_routes() -> list[BaseRoute]:
         Route("/petitions/{petition_id}/announce", post_activity),
         Route("/petitions/{petition_id}/{kind}/{stamp}", post_activity),
         Route("/mobilizations/{mobilization_id}/activity", post_activity),
+        Route("/board/{item_id}/activity", post_activity),
+        Route("/board/{item_id}/{kind}/{stamp}", post_activity),
         Route("/mobilizations/{mobilization_id}/relays/{name}", post_activity),
         # An event's Create, Announce and Delete; its Updates and the answers to Joins.
         Route("/events/{event_id}/activity", event_activity),

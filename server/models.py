@@ -512,3 +512,178 @@ class Relationship:
     id: int
     following: bool
     requested: bool
+
+
+# Mutual support: the board of needs and offers, availability.
+
+BOARD_KINDS = ("need", "offer")
+BOARD_CATEGORIES = (
+    "goods", "food", "services", "transport", "housing", "money", "listening", "other",
+)  # fmt: skip
+BOARD_STATES = ("open", "fulfilled", "withdrawn")
+
+
+@dataclass(frozen=True)
+class BoardItem:
+    """A need or an offer posted in a group (local, or kept from a remote group)."""
+
+    id: int
+    uri: str | None  # ActivityPub id of a remote item
+    url: str | None
+    group_id: int
+    group_name: str
+    group_domain: str | None
+    author_id: int | None
+    author_name: str | None
+    author_domain: str | None
+    author_display_name: str | None
+    kind: str
+    category: str
+    title: str
+    details: str
+    details_html: str
+    area: str
+    latitude: float | None
+    longitude: float | None
+    valid_until: datetime
+    answers: str  # private | public
+    state: str
+    helper_id: int | None
+    helper_name: str | None
+    helper_domain: str | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    is_open: bool  # open and not expired
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+
+@dataclass(frozen=True)
+class RemoteBoardItem:
+    """What a peer says of one of its groups' board items."""
+
+    uri: str
+    url: str | None
+    kind: str
+    category: str
+    title: str
+    details_html: str
+    area: str
+    valid_until: datetime
+    answers: str
+    state: str
+
+
+@dataclass(frozen=True)
+class BoardAnswer:
+    id: int
+    item_id: int
+    author_id: int
+    author_name: str
+    author_domain: str | None
+    author_display_name: str
+    public: bool
+    content_html: str
+    may_name: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class BoardMatch:
+    """One of the viewer's open items and an open item of someone else that answers it."""
+
+    mine: BoardItem
+    theirs: BoardItem
+
+
+@dataclass(frozen=True)
+class Availability:
+    id: int
+    group_id: int
+    actor_id: int
+    name: str
+    display_name: str
+    kind: str  # now | weekly
+    until: datetime | None
+    weekday: int | None
+    start_minute: int | None
+    end_minute: int | None
+    timezone: str
+    note: str
+
+
+@dataclass(frozen=True)
+class AvailableMember:
+    """A member available now or soon: from when to when (the next window), with their note."""
+
+    availability: Availability
+    starts_at: datetime
+    ends_at: datetime
+    now: bool
+
+
+@dataclass(frozen=True)
+class ConversationRequest:
+    id: int
+    group_id: int
+    from_id: int
+    from_name: str
+    from_display_name: str
+    message: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Resource:
+    """An item of a group's library: a link or an uploaded document."""
+
+    id: int
+    group_id: int
+    group_name: str
+    author_id: int | None
+    author_name: str | None
+    title: str
+    description: str
+    description_html: str
+    link: str | None
+    file_name: str | None
+    media_type: str | None
+    size: int | None
+    original_name: str | None
+    tags: list[str]
+    pinned_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Goal:
+    id: int
+    group_id: int
+    group_name: str
+    author_id: int
+    author_name: str
+    author_display_name: str
+    title: str
+    body: str
+    body_html: str
+    visibility: str  # members | public
+    created_at: datetime
+    likes: int
+    updates: int
+
+
+@dataclass(frozen=True)
+class GoalUpdate:
+    """A step of a goal's timeline: a follow-up by its author, or someone's encouragement."""
+
+    id: int
+    goal_id: int
+    author_id: int
+    author_name: str
+    author_display_name: str
+    kind: str  # followup | encouragement
+    content_html: str
+    created_at: datetime

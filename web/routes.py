@@ -16,9 +16,13 @@ from server.services.health import check_health
 from web.pages import (
     accounts,
     admin,
+    availability,
+    board,
     events,
     following,
+    goals,
     groups,
+    library,
     mobilizations,
     oauth,
     petitions,
@@ -100,6 +104,33 @@ def event_routes() -> list[BaseRoute]:
     ]
 
 
+def board_routes() -> list[BaseRoute]:
+    """Return the routes of mutual support: needs and offers, availability, library, goals."""
+    return [
+        Route("/board", board.followed_page),
+        Route("/groups/{slug}/board", board.board_page),
+        post("/groups/{slug}/board", board.create_item),
+        Route("/board/{item_id}", board.item_page),
+        post("/board/{item_id}/answers", board.answer),
+        post("/board/{item_id}/close", board.close),
+        Route("/groups/{slug}/availability", availability.availability_page),
+        post("/groups/{slug}/availability", availability.set_now),
+        post("/groups/{slug}/availability/weekly", availability.add_weekly),
+        post("/groups/{slug}/availability/{availability_id}/remove", availability.remove),
+        post("/groups/{slug}/availability/ask/{actor_id}", availability.ask),
+        Route("/groups/{slug}/library", library.library_page),
+        post("/groups/{slug}/library", library.add),
+        Route("/library/{resource_id}", library.resource_page),
+        Route("/library/{resource_id}/file", library.document_file),
+        post("/library/{resource_id}/pin", library.pin),
+        Route("/groups/{slug}/goals", goals.goals_page),
+        post("/groups/{slug}/goals", goals.share),
+        Route("/goals/{goal_id}", goals.goal_page),
+        post("/goals/{goal_id}/updates", goals.add_update),
+        post("/goals/{goal_id}/like", goals.like),
+    ]
+
+
 def web_routes() -> list[BaseRoute]:
     """Return the routes of the pages and forms."""
     return [
@@ -174,6 +205,7 @@ def web_routes() -> list[BaseRoute]:
         post("/groups/{slug}/alliances/{actor_id}/relay", mobilizations.set_relay),
         post("/groups/{slug}/relays/{mobilization_id}/approve", mobilizations.approve_relay),
         *event_routes(),
+        *board_routes(),
         Route("/media/avatars/{name}", avatar_file),
         Route("/media/pictures/{name}", picture_file),
         post("/groups/{slug}/header", groups.update_header),

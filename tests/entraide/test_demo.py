@@ -41,6 +41,11 @@ def test_demo_json_lists_what_it_made_and_runs_again_beside_it(pg_url: str, tmp_
     calls = {c["name"] for c in two["calls"]}
     assert calls == {"petition", "petition_won", "alliances", "mobilization"}
     assert "Solène Marchetti" in two["never_public"]
+    # Needs and offers, one fulfilled; someone available, whose note is never public.
+    assert {i["kind"] for i in one["board"]} == {"need", "offer"}
+    assert [i["state"] for i in one["board"]].count("fulfilled") == 1
+    assert one["availability"] and any("écouter" in t for t in one["never_public"])
+    assert one["goals"] and one["goals"][0]["title"] in one["never_public"]
     human = run(env, "demo")
     assert human.returncode == 0, human.stderr
     assert "events:" in human.stdout and "/groups/" in human.stdout

@@ -9,9 +9,11 @@ processes them. Each test then checks what the instance kept, and what it answer
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,9 @@ import pytest
 
 from federation.jsondoc import id_of
 from federation.signatures import parse_request_signature, verify_signature
+from server.config import load_config
+from server.db import create_pool
+from server.services import accounts, board, groups
 from tests.federation.instances import LiveInstance, live_instances
 from tests.federation.remote import (
     FakeActor,
@@ -314,6 +319,80 @@ def test_mastodon_update_person_refreshes_the_profile(
     assert actor["avatar"].endswith("/original/7c2e9d1f.png")
     assert actor["public_key_pem"] == camille.public_key_pem  # still the key it signs with
     assert world.follow_state(camille.uri) == "accepted"
+
+
+def post_need(world: World, title: str) -> str:
+    """Post a need on the group's board as its owner, by the services; return its id."""
+
+    async def run() -> int:
+        pool = await create_pool(world.instance.database_url, min_size=1, max_size=2)
+        try:
+            config = load_config(world.instance.env)
+            group = await groups.get_group_by_slug(pool, "voisins")
+            owner = await accounts.get_account_by_username(pool, "owner")
+            until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+            item = await board.create_item(
+                pool, config, group, owner, kind="need", category="transport", title=title,
+                details="", area="Belleville", valid_until=until,
+            )  # fmt: skip
+            return item.id
+        finally:
+            await pool.close()
+
+    return f"{world.instance.base_url}/board/{asyncio.run(run())}"
+
+
+def answers_of(world: World, item_uri: str) -> list[dict[str, Any]]:
+    return world.sql(
+        "SELECT r.uri, r.public, r.content_html FROM board_answers r"
+        " WHERE r.item_id = $1 ORDER BY r.id",
+        int(item_uri.rsplit("/", 1)[1]),
+    )
+
+
+def test_mastodon_private_mention_answering_a_need_is_a_private_answer(
+    world: World, mastodon_follow: dict[str, Any]
+) -> None:
+    item = post_need(world, "Trajet jusqu'à l'hôpital mardi")
+    posts_before = world.sql("SELECT count(*) AS n FROM posts")[0]["n"]
+
+    create, outcome = world.replay(
+        "mastodon",
+        "create_note_direct_mention",
+        rewrites={"https://entraide.example/board/1": item},
+    )
+
+    assert outcome.startswith("answer "), outcome
+    answers = answers_of(world, item)
+    assert [(a["uri"], a["public"]) for a in answers] == [(create["object"]["id"], False)]
+    assert "je peux vous emmener" in answers[0]["content_html"]
+    # Never a group post, never relayed to the group's followers (Camille's server among them).
+    assert world.sql("SELECT count(*) AS n FROM posts")[0]["n"] == posts_before
+    assert world.received("mastodon", "Announce", create["object"]["id"]) == []
+    # Nobody but the poster reads it: not on the item's public page.
+    page = world.client.get(item, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "je peux vous emmener" not in page.text
+
+
+def test_mastodon_answer_to_a_missing_or_closed_item_changes_nothing(
+    world: World, mastodon_follow: dict[str, Any]
+) -> None:
+    item = post_need(world, "Un carton de livres")
+    world.sql(
+        "UPDATE board_items SET state = 'withdrawn' WHERE id = $1", int(item.rsplit("/", 1)[1])
+    )
+    for target, suffix in ((item, "2"), (f"{world.instance.base_url}/board/999999", "3")):
+        before = world.sql("SELECT count(*) AS n FROM board_answers")[0]["n"]
+        _create, outcome = world.replay(
+            "mastodon",
+            "create_note_direct_mention",
+            rewrites={
+                "https://entraide.example/board/1": target,
+                "113512093441990001": f"11351209344199000{suffix}",
+            },
+        )
+        assert outcome.startswith("refused"), outcome
+        assert world.sql("SELECT count(*) AS n FROM board_answers")[0]["n"] == before
 
 
 # --- Lemmy ------------------------------------------------------------------------------------

@@ -113,6 +113,20 @@ def walked(browser: Browser, live_server: str, pg_url: str, axe_installed: None)
             "UPDATE accounts SET is_admin = true",
             "INSERT INTO hosts (host, failure_days, last_failure_at)"
             " VALUES ('a-very-long-server-name-that-keeps-failing.example', '{2026-12-01}', now())",
+            # A need on the board, and Alice available now, for their pages.
+            "INSERT INTO board_items (group_id, author_id, kind, category, title, details_html,"
+            " area, valid_until) SELECT g.actor_id, a.id, 'need', 'food', 'Flour for the bakery',"
+            " '<p>Two kilos.</p>', 'North', now() + interval '2 days'"
+            " FROM groups g, actors a WHERE a.name = 'alice'",
+            "INSERT INTO availabilities (group_id, actor_id, kind, until, note)"
+            " SELECT g.actor_id, a.id, 'now', now() + interval '1 hour', 'To listen'"
+            " FROM groups g, actors a WHERE a.name = 'alice'",
+            "INSERT INTO goals (group_id, author_id, title, body_html)"
+            " SELECT g.actor_id, a.id, 'Walk every day', '<p>For my back.</p>'"
+            " FROM groups g, actors a WHERE a.name = 'alice'",
+            "INSERT INTO goal_updates (goal_id, author_id, kind, content_html)"
+            " SELECT 1, a.id, 'followup', '<p>Three days in a row.</p>' FROM actors a"
+            " WHERE a.name = 'alice'",
         )
     )
     yield live_server
@@ -138,6 +152,14 @@ def pages(base: str) -> dict[str, str]:
         "admin": "/admin",
         "queue": "/admin/queue",
         "not-found": "/groups/nowhere",
+        "board": "/groups/pantry/board",
+        "board-filtered": "/groups/pantry/board?kind=need&category=food&area=North",
+        "board-item": "/board/1",
+        "followed-board": "/board",
+        "availability": "/groups/pantry/availability",
+        "library": "/groups/pantry/library",
+        "goals": "/groups/pantry/goals",
+        "goal": "/goals/1",
     }
 
 
@@ -173,7 +195,12 @@ def test_every_page_passes_axe_on_a_desktop_and_a_phone(
             visits = [(member, name, path) for name, path in pages(walked).items()]
             visits += [
                 (visitor, f"visitor-{name}", path)
-                for name, path in {"group": "/groups/pantry", "login": "/login"}.items()
+                for name, path in {
+                    "group": "/groups/pantry",
+                    "login": "/login",
+                    "board": "/groups/pantry/board",
+                    "board-item": "/board/1",
+                }.items()
             ]
             visits.append((visitor, "visitor-signup", "/signup"))
             for context, name, path in visits:

@@ -7,6 +7,7 @@ import dataclasses
 import io
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.config import Config
 from server.db import Pool
-from server.services import events, mobilizations, petitions
+from server.services import board, events, mobilizations, petitions
 from tests.factories import make_account, make_event, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import parse
@@ -146,6 +147,10 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
     )
     event = await make_event(db, group, admin_account)
     participation = await events.join_event(db, config, event, member)
+    item = await board.create_item(
+        db, config, group, member, kind="need", category="food", title="T", details="",
+        valid_until=(date.today() + timedelta(days=30)).isoformat(),
+    )  # fmt: skip
 
     admin = visitors(on=app)
     assert (await admin.log_in("root_admin")).status_code == 303
@@ -163,6 +168,10 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "id": str(post.id),
         "rest": "v1/anything",
         "token_id": "1",
+        "item_id": str(item.id),
+        "availability_id": "1",
+        "resource_id": "1",
+        "goal_id": "1",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
