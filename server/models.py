@@ -183,6 +183,9 @@ class RemoteNote:
     in_reply_to_event_id: int | None = None  # a local event this one answers
     attachments: tuple[Attachment, ...] = ()
     sensitive: bool = False
+    public: bool = True  # addressed to the public collection
+    addressed_person_ids: tuple[int, ...] = ()  # local people in to / cc
+    audience_id: int | None = None  # the known remote group named as `audience`
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).

@@ -87,7 +87,13 @@ async def receive_note(
                 if await _may_post_in_group(conn, candidate, author):
                     group_id, relay = candidate, True
                     break
-        if group_id is None:
+        if group_id is None and not note.public:
+            # Not public: kept only as a post of a remote members-only group, for the local
+            # people it is addressed to who belong to that group; shown to them alone.
+            group_id = await _members_only_group(conn, note)
+            if group_id is None:
+                return None
+        elif group_id is None:
             followed = await follow_store.has_local_follower(conn, author.id) or (
                 via is not None and await follow_store.has_local_follower(conn, via.id)
             )
@@ -112,6 +118,34 @@ async def receive_note(
                 conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
             )
     return post_id
+
+
+async def _members_only_group(conn: Connection, note: RemoteNote) -> int | None:
+    """Return the remote group a non-public post is for, its addressees made its members here.
+
+    The group must be remote and followed (accepted) by a local person the post addresses:
+    an accepted Follow of a members-only group is a membership. The group is then kept here as
+    a members-only group, so every page and timeline shows its posts to those members alone.
+    """
+    if note.audience_id is None:
+        return None
+    members = [
+        person_id
+        for person_id in note.addressed_person_ids
+        if (follow := await follow_store.get_follow(conn, person_id, note.audience_id))
+        and follow.state == "accepted"
+    ]
+    if not members:
+        return None
+    group = await actor_store.get_actor(conn, note.audience_id)
+    if group is None or group.is_local or group.kind != "group":
+        return None
+    await group_store.insert_mirror_group(conn, group.id)
+    for person_id in members:
+        await group_store.insert_membership(
+            conn, group.id, person_id, role="member", state="active"
+        )
+    return group.id
 
 
 async def _own_post(conn: Connection, actor: Actor, uri: str) -> int:

@@ -205,8 +205,13 @@ async def list_author_posts(
 
 
 async def count_local_posts(conn: Connection) -> int:
+    # Members-only posts are not counted: NodeInfo figures are public.
     value: int = await conn.fetchval(
-        "SELECT count(*) FROM posts WHERE uri IS NULL AND deleted_at IS NULL"
+        """
+        SELECT count(*) FROM posts p LEFT JOIN groups g ON g.actor_id = p.group_id
+        WHERE p.uri IS NULL AND p.deleted_at IS NULL
+          AND coalesce(g.visibility, 'public') = 'public'
+        """
     )
     return value
 
