@@ -10,6 +10,7 @@ from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
+from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
@@ -24,6 +25,7 @@ from server.services.mobilizations import (
     RESOLVE_AND_OFFER,
     SEND_ALLIANCE,
 )
+from server.services.moderation import SEND_FLAG
 from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
 from server.worker import JOB_ENDED, Handler, run_worker
@@ -67,6 +69,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_EVENT: bind(event_objects.federate_event),
         SEND_EVENT_RESPONSE: bind(event_objects.send_event_response),
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
+        SEND_FLAG: bind(moderation_objects.send_flag),
     }
 
 

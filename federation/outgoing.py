@@ -16,6 +16,7 @@ from federation.context import Federation
 from federation.documents import activity, members_only_note, note_document
 from federation.fetch import FetchError
 from federation.jsondoc import AS_PUBLIC
+from federation.objects import moderation as moderation_objects
 from federation.remote_actors import resolve_handle
 from server.errors import DomainError
 from server.models import Actor, Job, Post
@@ -91,6 +92,10 @@ async def federate_post(fed: Federation, job: Job) -> None:
     except LookupError:
         raise PermanentJobError("post is gone") from None
     if group is None:
+        return
+    if action == "remove":  # by a moderator: the group deletes it (as Lemmy does)
+        note_uri = post.uri or fed.urls.post(post.id)
+        await moderation_objects.send_group_removal(fed, post.id, group, note_uri)
         return
     if not await outbox.is_public_group(fed.db, group.id):
         await federate_members_only_post(fed, post, author, group, action)

@@ -15,6 +15,7 @@ from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
+from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
@@ -321,6 +322,9 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor deleted"
     if await event_objects.is_known_event(fed, uri):
         return await event_objects.on_event_delete(fed, uri, actor)
+    if actor.kind == "group":
+        # A group's moderators removed a post of its thread (Lemmy; Entraide).
+        return await moderation_objects.on_group_delete(fed, uri, actor)
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
 
@@ -348,6 +352,7 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Flag": moderation_objects.on_flag,
     "Offer": mobilization_objects.on_offer,
     "Join": event_objects.on_join,
     "Leave": event_objects.on_leave,

@@ -36,6 +36,7 @@ class Group:
     member_count: int
     followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
     header: str | None = None  # header image: a file name under uploads/pictures
+    rules: str = ""  # what a person accepts before joining (plain text)
 
 
 @dataclass(frozen=True)
@@ -515,3 +516,18 @@ class Relationship:
     id: int
     following: bool
     requested: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report waiting for moderators: from a person here, or a Flag from another server."""
+
+    id: int
+    origin_domain: str | None  # the server that sent the Flag; None for a local report
+    reason: str
+    post_id: int | None
+    group_id: int | None
+    forwarded: bool
+    created: str
+    target: str  # the reported person or group, as a handle
+    post_html: str  # the start of the reported post (sanitized when stored)

@@ -25,6 +25,7 @@ VISIBILITIES = ("public", "members")
 JOIN_POLICIES = ("open", "approval", "invite")
 ROLES = ("owner", "moderator", "member")
 MAX_GROUP_NAME = 80
+MAX_RULES = 5000
 
 
 def _settings_errors(
@@ -103,13 +104,20 @@ async def update_group(
     visibility: str,
     join_policy: str,
     followers_can_post: bool = True,
+    rules: str | None = None,
 ) -> Group:
-    """Change a group's settings (moderators and owners)."""
+    """Change a group's settings (moderators and owners); `rules` None keeps them."""
     name = clean_display_name(name)
     async with db.acquire() as conn:
         await _require_moderator(conn, group, actor)
     _check_settings(name, description, visibility, join_policy)
-    async with db.acquire() as conn:
+    if rules is not None:
+        errors = v.collect(rules=v.check_text(rules.strip(), max_length=MAX_RULES))
+        if errors:
+            raise Invalid(errors)
+    async with db.acquire() as conn, conn.transaction():
+        if rules is not None:
+            await store.update_rules(conn, group.id, rules.strip())
         await store.update_group(
             conn,
             group.id,
@@ -165,8 +173,15 @@ async def _require_moderator(conn: Connection, group: Group, actor: Account) -> 
     return member
 
 
-async def join_group(db: Pool, group: Group, account: Account) -> Member:
-    """Join an open group, ask to join an approval group, or accept an invitation."""
+async def join_group(
+    db: Pool, group: Group, account: Account, *, accepted_rules: bool = False
+) -> Member:
+    """Join an open group, ask to join an approval group, or accept an invitation.
+
+    A group with rules is joined only by someone who accepted them.
+    """
+    if group.rules and not accepted_rules:
+        raise Forbidden("Accept the group's rules to join.")
     async with db.acquire() as conn, conn.transaction():
         if await moderation_store.is_banned(conn, group.id, account.id):
             raise Forbidden("You were banned from this group.")

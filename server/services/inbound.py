@@ -194,6 +194,28 @@ async def receive_note_delete(
     return post_id
 
 
+async def receive_group_removal(db: Pool, group: Actor, uri: str) -> int:
+    """Apply a remote group's Delete of a post it holds: its moderators removed it.
+
+    Only the group the post was received in (its group, or the group that announced it) may
+    remove it; anyone else's Delete of someone else's post changes nothing.
+    """
+    if group.is_local or group.kind != "group":
+        raise Forbidden("Only the author can change this post.")
+    async with db.acquire() as conn, conn.transaction():
+        found = await post_store.find_post_id_by_uri(conn, uri)
+        if found is None:
+            raise NotFound("No such post here.")
+        post_id, _author_id, deleted = found
+        post = await post_store.get_post(conn, post_id, include_deleted=True)
+        via = await post_store.get_via_actor_id(conn, post_id)
+        if post is None or group.id not in (post.group_id, via):
+            raise Forbidden("Only the author or the post's group can remove this post.")
+        if not deleted:
+            await post_store.delete_post(conn, post_id)
+    return post_id
+
+
 async def _relay_if_in_group(
     conn: Connection, post_id: int, action: str, activity_id: str | None, activity_type: str
 ) -> None:

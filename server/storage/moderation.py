@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from server.db import Connection
+from server.models import Report
 
 
 async def insert_ban(
@@ -149,3 +150,92 @@ async def list_log(
         limit,
     )
     return [(r["at"], r["moderator"], r["action"], r["target"], r["detail"]) for r in rows]
+
+
+async def insert_report(
+    conn: Connection,
+    *,
+    reporter_id: int | None,
+    origin_domain: str | None,
+    flag_uri: str | None,
+    target_actor_id: int | None,
+    post_id: int | None,
+    group_id: int | None,
+    reason: str,
+) -> int | None:
+    """Store a report; None when a Flag of this id was already received."""
+    report_id: int | None = await conn.fetchval(
+        """
+        INSERT INTO reports (reporter_id, origin_domain, flag_uri, target_actor_id, post_id,
+                             group_id, reason)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (flag_uri) DO NOTHING
+        RETURNING id
+        """,
+        reporter_id,
+        origin_domain,
+        flag_uri,
+        target_actor_id,
+        post_id,
+        group_id,
+        reason,
+    )
+    return report_id
+
+
+async def list_reports(
+    conn: Connection, *, group_ids: list[int] | None, limit: int = 100
+) -> list[Report]:
+    """Return open reports, newest first: all of them (None) or those about these groups."""
+    rows = await conn.fetch(
+        """
+        SELECT r.id, r.origin_domain, r.reason, r.post_id, r.group_id, r.forwarded,
+               to_char(r.created_at, 'YYYY-MM-DD HH24:MI') AS at,
+               coalesce(t.name || coalesce('@' || t.domain, ''), '') AS target,
+               coalesce(left(p.content_html, 300), '') AS post_html
+        FROM reports r
+        LEFT JOIN actors t ON t.id = r.target_actor_id
+        LEFT JOIN posts p ON p.id = r.post_id
+        WHERE r.state = 'open' AND ($1::bigint[] IS NULL OR r.group_id = ANY($1::bigint[]))
+        ORDER BY r.id DESC LIMIT $2
+        """,
+        group_ids,
+        limit,
+    )
+    return [
+        Report(
+            id=r["id"],
+            origin_domain=r["origin_domain"],
+            reason=r["reason"],
+            post_id=r["post_id"],
+            group_id=r["group_id"],
+            forwarded=r["forwarded"],
+            created=r["at"],
+            target=r["target"],
+            post_html=r["post_html"],
+        )
+        for r in rows
+    ]
+
+
+async def get_report_group(conn: Connection, report_id: int) -> tuple[bool, int | None] | None:
+    """Return (exists, group id) of a report."""
+    row = await conn.fetchrow("SELECT group_id FROM reports WHERE id = $1", report_id)
+    return (True, row["group_id"]) if row else None
+
+
+async def update_report_state(conn: Connection, report_id: int, state: str) -> None:
+    await conn.execute("UPDATE reports SET state = $2 WHERE id = $1", report_id, state)
+
+
+async def update_report_forwarded(conn: Connection, report_id: int) -> None:
+    await conn.execute("UPDATE reports SET forwarded = true WHERE id = $1", report_id)
+
+
+async def get_report_for_flag(
+    conn: Connection, report_id: int
+) -> tuple[str, int | None, int | None] | None:
+    row = await conn.fetchrow(
+        "SELECT reason, target_actor_id, post_id FROM reports WHERE id = $1", report_id
+    )
+    return (row["reason"], row["target_actor_id"], row["post_id"]) if row else None

@@ -36,6 +36,7 @@ class Circle:
 
     slug: str
     owner: Member
+    owner_name: str
     member: Member
     member_name: str
     member_id_on_a: int
@@ -95,7 +96,7 @@ def circle(a: LiveInstance, b: LiveInstance) -> Circle:
     assert response.status_code == 303, response.text
     wait_until(lambda: follow_state(b, member_name, slug) == "accepted")
     assert membership(a, slug, actor_id) == "active"
-    return Circle(slug, owner, member, member_name, actor_id)
+    return Circle(slug, owner, owner_name, member, member_name, actor_id)
 
 
 def publish(a: LiveInstance, group: Circle, text: str) -> int:

@@ -163,6 +163,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "id": str(post.id),
         "rest": "v1/anything",
         "token_id": "1",
+        "report_id": "1",
+        "action": "suspend",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
@@ -177,6 +179,9 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "/petitions/{petition_id}/status": {"status": "closed"},
         "/groups/{slug}/mobilizations": {"what": "W", "place": "P", "starts_at": "2099-02-01"},
         "/groups/{slug}/alliances/{actor_id}/relay": {"relay": "approve"},
+        "/groups/{slug}/bans": {"handle": "@member", "reason": "forged"},
+        "/admin/moderation/{action}": {"username": "member"},
+        "/posts/{post_id}/report": {"reason": "forged"},
     }
     return World(
         admin=admin,
