@@ -65,3 +65,19 @@ CREATE TABLE moderation_log (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX moderation_log_group ON moderation_log (group_id, id DESC);
+
+-- Anonymous posts: published by the group actor; who wrote one is kept here alone, read by
+-- the group's moderators through a view that logs each look. 'approval': a moderator first.
+ALTER TABLE groups ADD COLUMN anonymous_posts TEXT NOT NULL DEFAULT 'off'
+    CHECK (anonymous_posts IN ('off', 'on', 'approval'));
+CREATE TABLE anonymous_posts (
+    id BIGSERIAL PRIMARY KEY,
+    group_id BIGINT NOT NULL REFERENCES groups (actor_id) ON DELETE CASCADE,
+    author_id BIGINT REFERENCES actors (id) ON DELETE SET NULL,
+    content TEXT NOT NULL DEFAULT '',       -- kept only while waiting for approval
+    content_warning TEXT NOT NULL DEFAULT '',
+    post_id BIGINT UNIQUE REFERENCES posts (id) ON DELETE CASCADE,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'published', 'rejected')),
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX anonymous_posts_pending ON anonymous_posts (group_id) WHERE state = 'pending';

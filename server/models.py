@@ -37,6 +37,7 @@ class Group:
     followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
     header: str | None = None  # header image: a file name under uploads/pictures
     rules: str = ""  # what a person accepts before joining (plain text)
+    anonymous_posts: str = "off"  # "on": members may post in the group's name; "approval"
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ FLASH_MESSAGES = {
     "post_deleted": "The post was deleted.",
     "member_removed": "The member was removed from the group.",
     "banned": "The person is banned from the group.",
+    "anonymous_posted": "Your post is published in the group's name.",
+    "anonymous_pending": "Your anonymous post waits for a moderator.",
     "reported": "Thank you: the moderators will look at your report.",
     "moderation_done": "Done. The moderation log keeps a trace of it.",
     "group_deleted": "The group was deleted.",

@@ -186,5 +186,8 @@ def web_routes() -> list[BaseRoute]:
         post("/posts/{post_id}/report", moderation.report),
         Route("/admin/moderation", moderation.admin_moderation_page),
         post("/admin/moderation/{action}", moderation.admin_action),
+        post("/posts/{post_id}/author", moderation.reveal_author),
+        post("/groups/{slug}/anonymous", moderation.set_anonymous_posts),
+        post("/groups/{slug}/anonymous/{anonymous_id}/decide", moderation.decide_anonymous),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -47,6 +47,11 @@ def tag_url(config: Config) -> Callable[[str], str]:
     return lambda tag: f"{config.base_url}/tags/{tag}"
 
 
+def post_errors(content: str, content_warning: str) -> dict[str, str]:
+    """Return what is wrong with a post's text and content warning (empty: nothing)."""
+    return _errors(content, content_warning)
+
+
 def _errors(content: str, content_warning: str) -> dict[str, str]:
     return v.collect(
         content=v.check_text(content, max_length=v.MAX_POST, required=True),

@@ -11,6 +11,7 @@ _SELECT = """
     SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.header,
            a.created_at,
            g.visibility, g.join_policy, g.followers_can_post, g.rules,
+           g.anonymous_posts,
            (SELECT count(*) FROM memberships m
             WHERE m.group_id = g.actor_id AND m.state = 'active') AS member_count
     FROM actors a JOIN groups g ON g.actor_id = a.id
@@ -32,6 +33,7 @@ def _group(row: Any) -> Group:
         member_count=row["member_count"],
         header=row["header"],
         rules=row["rules"],
+        anonymous_posts=row["anonymous_posts"],
     )
 
 

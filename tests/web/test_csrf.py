@@ -164,6 +164,7 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "rest": "v1/anything",
         "token_id": "1",
         "report_id": "1",
+        "anonymous_id": "1",
         "action": "suspend",
     }
     params = {
@@ -182,6 +183,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "/groups/{slug}/bans": {"handle": "@member", "reason": "forged"},
         "/admin/moderation/{action}": {"username": "member"},
         "/posts/{post_id}/report": {"reason": "forged"},
+        "/groups/{slug}/anonymous": {"anonymous_posts": "on"},
+        "/groups/{slug}/anonymous/{anonymous_id}/decide": {"decision": "approve"},
     }
     return World(
         admin=admin,

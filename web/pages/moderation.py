@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Invalid, NotFound
-from server.services import groups, moderation, posts
+from server.services import anonymous, groups, moderation, posts
 from web.forms import field, form_values, parse_id, require_account
 from web.render import redirect, render
 
@@ -26,6 +26,7 @@ async def group_moderation_page(
         "reports": await moderation.list_reports(db, account, group),
         "bans": await moderation.list_bans(db, group, account),
         "log": await moderation.list_log(db, account, group),
+        "pending_anonymous": await anonymous.list_pending(db, group, account),
         "errors": errors or {},
         "form": form or {},
     }
@@ -120,3 +121,32 @@ async def admin_action(request: Request, form: FormData) -> Response:
     except Invalid as exc:
         return await admin_moderation_page(request, exc.fields, form_values(form))
     return redirect(request, "/admin/moderation", flash="moderation_done")
+
+
+async def reveal_author(request: Request, form: FormData) -> Response:
+    """Show a moderator who wrote an anonymous post (a POST: each look is logged)."""
+    account = await require_account(request)
+    db = request.app.state.db
+    post, group = await posts.get_post(db, parse_id(request.path_params["post_id"]), account)
+    handle = await anonymous.reveal_author(db, group, account, post.id)
+    return render(request, "anonymous_author.html", {"post": post, "handle": handle})
+
+
+async def set_anonymous_posts(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    await anonymous.set_anonymous_posts(db, group, account, field(form, "anonymous_posts"))
+    return redirect(request, f"/groups/{group.slug}/moderation", flash="moderation_done")
+
+
+async def decide_anonymous(request: Request, form: FormData) -> Response:
+    account = await require_account(request)
+    db = request.app.state.db
+    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    approve = field(form, "decision") == "approve"
+    await anonymous.decide(
+        db, request.app.state.config, group, account,
+        parse_id(request.path_params["anonymous_id"]), approve=approve,
+    )  # fmt: skip
+    return redirect(request, f"/groups/{group.slug}/moderation", flash="moderation_done")
