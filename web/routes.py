@@ -118,6 +118,7 @@ def web_routes() -> list[BaseRoute]:
         post("/settings/password", accounts.change_password),
         post("/settings/delete", accounts.delete_account),
         Route("/settings/apps", oauth.apps_page),
+        Route("/settings/export", accounts.export_data),
         post("/settings/apps/{token_id}/revoke", oauth.revoke_app),
         Route("/oauth/authorize", oauth.authorize_page),
         post("/oauth/authorize", oauth.authorize),

@@ -7,16 +7,18 @@ from entraide.demo.base import free_name
 from server.services import anonymous, groups, moderation, posts
 
 RULES = (
-    "Ce qui est dit ici reste ici. On écoute sans juger, on ne donne pas de conseil qu’on ne "
+    "Ce qui est dit ici reste ici. On écoute sans juger, on ne donne pas de conseil qu\u2019on ne "
     "nous a pas demandé, on prend soin de soi et des autres."
 )
 POSTS = (
     ("member3", "Premier mardi sans pleurer depuis le diagnostic. Merci pour vos messages."),
     ("organizer", "Prochaine rencontre jeudi à 18 h 30, salle du fond, tisane et biscuits."),
-    ("member4", "Je n’ose pas en parler au travail : comment avez-vous fait, vous ?"),
+    ("member4", "Je n\u2019ose pas en parler au travail : comment avez-vous fait, vous ?"),
 )
+# Typographic apostrophes (\u2019), which no page escapes: a leak is found as typed.
 ANONYMOUS = (
-    "Je n’ai jamais dit à personne que mon frère boit depuis des années. Écrire ici me soulage."
+    "Je n\u2019ai jamais dit à personne que mon frère boit depuis des années. "
+    "Écrire ici me soulage."
 )
 
 
