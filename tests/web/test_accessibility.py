@@ -137,6 +137,9 @@ def pages(base: str) -> dict[str, str]:
         "tag": "/tags/bread",
         "admin": "/admin",
         "queue": "/admin/queue",
+        "moderation": "/groups/pantry/moderation",
+        "admin-moderation": "/admin/moderation",
+        "report": "/posts/2/report",
         "not-found": "/groups/nowhere",
     }
 
