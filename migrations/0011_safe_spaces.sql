@@ -29,15 +29,6 @@ CREATE TABLE actor_blocks (
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
--- Personal mutes and blocks: what one account no longer wants to see.
-CREATE TABLE personal_blocks (
-    account_id BIGINT NOT NULL REFERENCES accounts (actor_id) ON DELETE CASCADE,
-    target_id BIGINT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN ('mute', 'block')),
-    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (account_id, target_id)
-);
-
 -- Reports: from a local person (reporter_id) or from another instance (a Flag, origin_domain).
 CREATE TABLE reports (
     id BIGSERIAL PRIMARY KEY,
