@@ -114,7 +114,9 @@ async def list_groups(conn: Connection, *, limit: int = 100) -> list[Group]:
 async def list_account_groups(conn: Connection, actor_id: int) -> list[Group]:
     rows = await conn.fetch(
         _SELECT + " JOIN memberships ms ON ms.group_id = g.actor_id"
-        " WHERE ms.actor_id = $1 AND ms.state = 'active' ORDER BY a.display_name",
+        # Local groups only: a remote members-only group kept here is shown nowhere.
+        " WHERE ms.actor_id = $1 AND ms.state = 'active' AND a.domain IS NULL"
+        " ORDER BY a.display_name",
         actor_id,
     )
     return [_group(r) for r in rows]

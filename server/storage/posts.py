@@ -315,7 +315,11 @@ async def list_feed(conn: Connection, follower_id: int, *, limit: int = 40) -> l
         WHERE p.deleted_at IS NULL AND """
         + NOT_BLOCKED
         + """ AND (
-            p.author_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+            -- posts of remote members-only groups the account belongs to (kept as mirrors)
+            p.group_id IN (SELECT m.group_id FROM memberships m JOIN actors g
+                           ON g.id = m.group_id AND g.domain IS NOT NULL
+                           WHERE m.actor_id = $1 AND m.state = 'active')
+            OR p.author_id IN (SELECT target_id FROM follows WHERE follower_id = $1
                             AND state = 'accepted')
             OR p.via_actor_id IN (SELECT target_id FROM follows WHERE follower_id = $1
                                   AND state = 'accepted'))

@@ -140,6 +140,10 @@ def test_members_only_post_reaches_the_remote_member_alone(
     assert text in group.member.get(f"/posts/{copy['id']}").text
     assert text not in stranger.get(f"/posts/{copy['id']}").text
     assert text not in b.browser().get(f"/posts/{copy['id']}").text
+    # It is in the member's feed, in no one else's, and the group is on no profile.
+    assert copy["id"] and text[:30] in group.member.get("/following").text
+    assert text[:30] not in stranger.get("/following").text
+    assert group.slug not in b.browser().get(f"/users/{group.member_name}").text
 
     # What A sent: the author's Create, to the member alone, to their own inbox, not listed.
     member_uri = b.actor_uri(group.member_name)
