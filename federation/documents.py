@@ -126,6 +126,22 @@ def note_document(
     return document
 
 
+def members_only_note(
+    urls: Urls,
+    post: Post,
+    author_uri: str,
+    group_uri: str,
+    tags: list[dict[str, str]],
+    members: list[str],
+) -> dict[str, Any]:
+    """Return the Note of a members-only post: addressed to the members, never to the public."""
+    document = note_document(urls, post, author_uri, group_uri, tags)
+    document.pop("@context", None)
+    document["to"] = list(members)
+    document["cc"] = []
+    return document
+
+
 def activity(
     activity_id: str,
     type: str,

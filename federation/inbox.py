@@ -24,7 +24,7 @@ from federation.jsondoc import (
 from federation.remote_actors import get_key_owner
 from federation.signatures import SignatureError, parse_request_signature, verify_signature
 from server.proxies import forwarded_host
-from server.services import inbox
+from server.services import inbox, moderation
 
 ACCEPTED_TYPES = ("application/activity+json", "application/ld+json", "application/json")
 
@@ -97,6 +97,9 @@ async def receive(fed: Federation, request: Request) -> InboxReply:
         return InboxReply(400, "The activity's id or type is too long")
     if activity_type == "Undo" and id_of(activity.get("object")) is None:
         return InboxReply(400, "An Undo names what it undoes by its id")
+    # A blocked server is refused before anything else is done for it (no key fetched).
+    if await moderation.is_blocked(fed.db, urlsplit(actor_uri).netloc, actor_uri):
+        return InboxReply(403, "This server does not accept activities from you")
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     try:
         # The scheme peers used is the public one, even behind a proxy that ends TLS.

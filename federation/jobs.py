@@ -11,6 +11,7 @@ from federation.delivery import DeliveryWorker
 from federation.objects import board as board_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
+from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
@@ -26,6 +27,7 @@ from server.services.mobilizations import (
     RESOLVE_AND_OFFER,
     SEND_ALLIANCE,
 )
+from server.services.moderation import SEND_FLAG
 from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
 from server.worker import JOB_ENDED, Handler, run_worker
@@ -71,6 +73,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
         FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
+        SEND_FLAG: bind(moderation_objects.send_flag),
     }
 
 

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from federation.context import Federation
-from federation.documents import activity, note_document
+from federation.documents import activity, members_only_note, note_document
 from federation.fetch import FetchError
 from federation.jsondoc import AS_PUBLIC
+from federation.objects import moderation as moderation_objects
 from federation.remote_actors import resolve_handle
 from server.errors import DomainError
-from server.models import Actor, Job
+from server.models import Actor, Job, Post
 from server.sanitize import find_hashtags, find_mentions
 from server.services import actors, follows, outbox
 from server.services import inbox as inbox_service
@@ -90,8 +91,15 @@ async def federate_post(fed: Federation, job: Job) -> None:
         post, author, group = await outbox.get_post_for_federation(fed.db, post_id)
     except LookupError:
         raise PermanentJobError("post is gone") from None
-    if group is None or not await outbox.is_public_group(fed.db, group.id):
-        return  # members-only groups stay on this instance
+    if group is None:
+        return
+    if action == "remove":  # by a moderator: the group deletes it (as Lemmy does)
+        note_uri = post.uri or fed.urls.post(post.id)
+        await moderation_objects.send_group_removal(fed, post.id, group, note_uri)
+        return
+    if not await outbox.is_public_group(fed.db, group.id):
+        await federate_members_only_post(fed, post, author, group, action)
+        return
     urls = fed.urls
     group_uri = urls.actor(group)
     followers = f"{group_uri}/followers"
@@ -185,6 +193,48 @@ async def federate_post(fed: Federation, job: Job) -> None:
         embedded = dict(inner)
         embedded.pop("@context")
         await announce(embedded, suffix)
+
+
+async def federate_members_only_post(
+    fed: Federation, post: Post, author: Actor, group: Actor, action: str
+) -> None:
+    """Send a members-only post to the group's remote members alone, addressed to them.
+
+    Never the public collection, never a followers collection, never a shared inbox: each
+    member's own inbox gets the author's activity, whose `to` names the members and whose
+    `audience` is the group. Nothing of it is listed in any outbox (`public` is false), and
+    its id answers only a fetch signed by a member or a member's instance (routes.py).
+    Replies kept from remote members stay here: they are not relayed to other instances.
+    """
+    if author.domain is not None or action not in ("create", "update", "delete"):
+        return
+    recipients = await outbox.member_recipients(fed.db, group.id)
+    if not recipients:
+        return
+    urls = fed.urls
+    group_uri, author_uri = urls.actor(group), urls.actor(author)
+    note_uri = urls.post(post.id)
+    to = [uri for uri, _inbox in recipients]
+    now = datetime.now(UTC)
+    if action == "delete":
+        obj: dict[str, Any] = {"id": note_uri, "type": "Tombstone"}
+    else:
+        tags, _mentioned = await post_tags(fed, post.content)
+        obj = members_only_note(urls, post, author_uri, group_uri, tags, to)
+        if post.in_reply_to_id is not None:
+            parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
+            if parent is not None:
+                obj["inReplyTo"] = parent.uri or urls.post(parent.id)
+    kind = {"create": "Create", "update": "Update", "delete": "Delete"}[action]
+    suffix = "activity" if action == "create" else f"{action}s/{_stamp()}"
+    document = activity(
+        f"{note_uri}/{suffix}", kind, author_uri, obj, to=to, cc=[], audience=group_uri,
+        published=post.created_at if action == "create" else now,
+    )  # fmt: skip
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=author.id, type=kind, payload=document,
+        inboxes=[inbox for _uri, inbox in recipients], post_id=post.id, public=False,
+    )  # fmt: skip
 
 
 def _without(items: list[str], excluded: list[str]) -> list[str]:

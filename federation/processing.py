@@ -16,6 +16,7 @@ from federation.jsondoc import id_of, ids_of, text_of, types_of
 from federation.objects import board as board_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
+from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 NOTE_TYPES = frozenset({"Note", "Article", "Page", "Question"})
 # Events are kept as events, not posts (federation/objects/events.py).
 ANNOUNCEABLE = NOTE_TYPES | {"Event"}
+# The public collection, as peers write it (AS2 §5.6 allows the compact forms).
+PUBLIC_IDS = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public", "Public"})
 ActivityHandler = Callable[[Federation, dict[str, Any], Actor], Awaitable[str]]
 
 
@@ -96,16 +99,26 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
             fed.db, in_reply_to
         )
     groups: list[int] = []
-    for ref in ids_of(obj.get("to")) + ids_of(obj.get("cc")) + ids_of(obj.get("audience")):
+    people: list[int] = []
+    addressed = ids_of(obj.get("to")) + ids_of(obj.get("cc"))
+    for ref in addressed + ids_of(obj.get("audience")):
         name = fed.urls.local_actor_name(ref)
         if name is None:
             continue
         try:
-            target = await actors.get_local_actor(fed.db, name, kind="group")
-        except NotFound:
+            target = await actors.get_local_actor(fed.db, name)
+        except DomainError:
             continue
-        if target.id not in groups:
+        if target.kind == "group" and target.id not in groups:
             groups.append(target.id)
+        elif target.kind == "person" and ref in addressed and target.id not in people:
+            people.append(target.id)
+    audience_uri = id_of(obj.get("audience"))
+    audience = (
+        await actors.find_remote_actor(fed.db, audience_uri)
+        if audience_uri and not fed.urls.is_local(audience_uri)
+        else None
+    )
     content = text_of(obj.get("content"), 200_000)
     if not content and obj.get("name"):
         content = f"<p>{text_of(obj.get('name'), 500)}</p>"
@@ -123,6 +136,9 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
         in_reply_to_id=reply_id,
         in_reply_to_uri=in_reply_to,
         addressed_group_ids=tuple(groups),
+        public=bool(PUBLIC_IDS.intersection(addressed)),
+        addressed_person_ids=tuple(people),
+        audience_id=audience.id if audience is not None and audience.kind == "group" else None,
     )
 
 
@@ -314,6 +330,9 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor deleted"
     if await event_objects.is_known_event(fed, uri):
         return await event_objects.on_event_delete(fed, uri, actor)
+    if actor.kind == "group":
+        # A group's moderators removed a post of its thread (Lemmy; Entraide).
+        return await moderation_objects.on_group_delete(fed, uri, actor)
     post_id = await inbound.receive_note_delete(fed.db, actor, uri, str(activity["id"]))
     return f"deleted post {post_id}"
 
@@ -341,6 +360,7 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Flag": moderation_objects.on_flag,
     "Offer": mobilization_objects.on_offer,
     "Join": event_objects.on_join,
     "Leave": event_objects.on_leave,

@@ -19,6 +19,7 @@ from federation.context import Federation
 from federation.documents import (
     actor_document,
     collection_page,
+    members_only_note,
     note_document,
     ordered_collection,
     tombstone,
@@ -30,6 +31,7 @@ from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
 from federation.objects.resources import featured_items, resource_json
 from federation.outgoing import post_tags
+from federation.private_fetch import may_fetch_members_only
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
 from server.services import actors, outbox
@@ -123,12 +125,19 @@ async def post_json(request: Request) -> Response:
         return ActivityJSONResponse(tombstone(fed.urls.post(post_id)), status_code=410)
     if post is None or post.group_id is None or post.uri is not None:
         return _error(404, "No such post")
-    if not await outbox.is_public_group(fed.db, post.group_id):
-        return _error(403, "This group shares its posts with members only")
+    members_only = not await outbox.is_public_group(fed.db, post.group_id)
+    # Members-only: a 404 to anyone but a member's signed fetch, as if the post did not exist.
+    if members_only and not await may_fetch_members_only(fed, request, post.group_id):
+        return _error(404, "No such post")
     author = await actors.get_actor(fed.db, post.author_id)
     group = await actors.get_actor(fed.db, post.group_id)
     tags, _inboxes = await post_tags(fed, post.content)
     note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group), tags)
+    if members_only:
+        members = [uri for uri, _ in await outbox.member_recipients(fed.db, post.group_id)]
+        note = {"@context": note["@context"]} | members_only_note(
+            fed.urls, post, fed.urls.actor(author), fed.urls.actor(group), tags, members
+        )
     if post.in_reply_to_id is not None:
         parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
         if parent is not None:

@@ -36,6 +36,8 @@ class Group:
     member_count: int
     followers_can_post: bool = True  # remote followers may post to the group (FEP-1b12)
     header: str | None = None  # header image: a file name under uploads/pictures
+    rules: str = ""  # what a person accepts before joining (plain text)
+    anonymous_posts: str = "off"  # "on": members may post in the group's name; "approval"
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,9 @@ class RemoteNote:
     in_reply_to_event_id: int | None = None  # a local event this one answers
     attachments: tuple[Attachment, ...] = ()
     sensitive: bool = False
+    public: bool = True  # addressed to the public collection
+    addressed_person_ids: tuple[int, ...] = ()  # local people in to / cc
+    audience_id: int | None = None  # the known remote group named as `audience`
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).
@@ -687,3 +692,16 @@ class GoalUpdate:
     kind: str  # followup | encouragement
     content_html: str
     created_at: datetime
+@dataclass(frozen=True)
+class Report:
+    """A report waiting for moderators: from a person here, or a Flag from another server."""
+
+    id: int
+    origin_domain: str | None  # the server that sent the Flag; None for a local report
+    reason: str
+    post_id: int | None
+    group_id: int | None
+    forwarded: bool
+    created: str
+    target: str  # the reported person or group, as a handle
+    post_html: str  # the start of the reported post (sanitized when stored)

@@ -48,13 +48,14 @@ Section = Callable[[Demo], Awaitable[None]]
 
 def sections() -> list[tuple[str, Section]]:
     """Return each capability's sample data, in the order it runs (one line per capability)."""
-    from entraide.demo import base, calls, events, mutual
+    from entraide.demo import base, calls, events, mutual, safe_spaces
 
     return [
         ("base", base.add_base),
         ("events", events.add_events),
         ("calls", calls.add_calls_to_demo),
         ("mutual support", mutual.add_mutual_support),
+        ("safe_spaces", safe_spaces.add_safe_spaces),
     ]
 
 

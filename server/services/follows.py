@@ -9,6 +9,7 @@ from server.storage import actors as actor_store
 from server.storage import follows as store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
+from server.storage import moderation as moderation_store
 
 # Jobs the federation worker turns into activities.
 SEND_FOLLOW_RESPONSE = "send_follow_response"  # Accept or Reject of a received Follow
@@ -17,23 +18,42 @@ RESOLVE_AND_FOLLOW = "resolve_and_follow"  # look up @name@host, then follow
 
 
 async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: str) -> str:
-    """Record a remote Follow of a local actor; return 'accepted' or 'pending'.
+    """Record a remote Follow of a local actor; return 'accepted', 'pending' or 'rejected'.
 
     Groups that approve members approve followers too (`manuallyApprovesFollowers`); everyone
-    else is accepted at once and an Accept is queued.
+    else is accepted at once and an Accept is queued. A Follow of a members-only group is a
+    request to join it: a pending membership that moderators approve. A person banned from a
+    group gets a Reject, whatever they send: a new Follow never undoes a ban.
     """
     if not target.is_local or target.kind == "application":
         raise NotFound("No such actor here.")
     async with db.acquire() as conn, conn.transaction():
         state = "accepted"
+        members_only = False
         if target.kind == "group":
+            if await moderation_store.is_banned(conn, target.id, follower.id):
+                await job_store.insert_job(
+                    conn,
+                    SEND_FOLLOW_RESPONSE,
+                    {"follower_id": follower.id, "target_id": target.id, "accept": False,
+                     "follow_uri": follow_uri},
+                )  # fmt: skip
+                return "rejected"
             group = await group_store.get_group(conn, target.id)
+            members_only = group is not None and group.visibility != "public"
             # A members-only group never lets a stranger in (followers may post) unasked.
-            if group is not None and (group.join_policy != "open" or group.visibility != "public"):
+            if group is not None and (group.join_policy != "open" or members_only):
                 state = "pending"
         existing = await store.get_follow(conn, follower.id, target.id)
         if existing is not None and existing.state == "accepted":
             state = "accepted"
+        if members_only:
+            member = await group_store.get_membership(conn, target.id, follower.id)
+            state = "accepted" if member is not None and member.state == "active" else "pending"
+            if member is None:
+                await group_store.insert_membership(
+                    conn, target.id, follower.id, role="member", state="pending"
+                )
         await store.upsert_follow(conn, follower.id, target.id, follow_uri, state)
         if state == "accepted":
             await job_store.insert_job(
@@ -46,14 +66,26 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
 
 
 async def receive_undo_follow(db: Pool, follower: Actor, target: Actor) -> bool:
-    async with db.acquire() as conn:
-        return await store.delete_follow(conn, follower.id, target.id)
+    """Forget a remote follow; in a group, the remote person leaves it (at once)."""
+    async with db.acquire() as conn, conn.transaction():
+        removed = await store.delete_follow(conn, follower.id, target.id)
+        if target.kind == "group" and not follower.is_local:
+            member = await group_store.get_membership(conn, target.id, follower.id)
+            if member is not None and member.role != "owner":
+                await group_store.delete_membership(conn, target.id, follower.id)
+                await moderation_store.delete_member_deliveries(conn, target.id, follower.id)
+                removed = True
+        return removed
 
 
 async def decide_follow(
     db: Pool, group: Group, moderator: Account, follower_id: int, *, accept: bool
 ) -> None:
-    """Let a moderator accept or reject a pending follow request of the group."""
+    """Let a moderator accept or reject a pending follow request of the group.
+
+    In a members-only group, accepting the follow makes the person a member (and rejecting
+    it withdraws their request to join).
+    """
     async with db.acquire() as conn, conn.transaction():
         member = await group_store.get_membership(conn, group.id, moderator.id)
         if member is None or not member.is_moderator:
@@ -65,6 +97,19 @@ async def decide_follow(
             await store.update_follow_state(conn, follower_id, group.id, "accepted")
         else:
             await store.delete_follow(conn, follower_id, group.id)
+        if group.visibility != "public":
+            request = await group_store.get_membership(conn, group.id, follower_id)
+            if request is not None and request.state == "pending":
+                if accept:
+                    await group_store.update_membership(
+                        conn, group.id, follower_id, role="member", state="active"
+                    )
+                else:
+                    await group_store.delete_membership(conn, group.id, follower_id)
+        await moderation_store.insert_log(
+            conn, moderator_id=moderator.id, group_id=group.id,
+            action="accept_follow" if accept else "reject_follow", target=str(follower_id),
+        )  # fmt: skip
         await job_store.insert_job(
             conn,
             SEND_FOLLOW_RESPONSE,
@@ -77,11 +122,14 @@ async def receive_follow_response(
     db: Pool, target: Actor, follower_id: int, *, accepted: bool
 ) -> None:
     """Apply a remote Accept or Reject of a local account's follow."""
-    async with db.acquire() as conn:
+    async with db.acquire() as conn, conn.transaction():
         if accepted:
             await store.update_follow_state(conn, follower_id, target.id, "accepted")
         else:
             await store.delete_follow(conn, follower_id, target.id)
+            # Removed from a remote members-only group: its posts kept here stop being theirs.
+            if target.kind == "group":
+                await group_store.delete_membership(conn, target.id, follower_id)
 
 
 async def request_follow(db: Pool, account: Account, handle: str) -> None:
@@ -139,6 +187,8 @@ async def unfollow(db: Pool, account: Account, target_id: int) -> None:
         if follow is None:
             raise NotFound("You do not follow this account.")
         await store.delete_follow(conn, account.id, target_id)
+        # Leaving a remote members-only group: what it sent here is no longer shown to them.
+        await group_store.delete_membership(conn, target_id, account.id)
         await job_store.insert_job(
             conn,
             SEND_FOLLOW,

@@ -16,11 +16,16 @@ from server.storage import accounts as account_store
 from server.storage import follows as follow_store
 from server.storage import groups as store
 from server.storage import jobs as job_store
+from server.storage import moderation as moderation_store
+
+# The job answering a remote Follow (federation/outgoing.py), as in server/services/follows.py.
+SEND_FOLLOW_RESPONSE = "send_follow_response"
 
 VISIBILITIES = ("public", "members")
 JOIN_POLICIES = ("open", "approval", "invite")
 ROLES = ("owner", "moderator", "member")
 MAX_GROUP_NAME = 80
+MAX_RULES = 5000
 
 
 def _settings_errors(
@@ -99,13 +104,20 @@ async def update_group(
     visibility: str,
     join_policy: str,
     followers_can_post: bool = True,
+    rules: str | None = None,
 ) -> Group:
-    """Change a group's settings (moderators and owners)."""
+    """Change a group's settings (moderators and owners); `rules` None keeps them."""
     name = clean_display_name(name)
     async with db.acquire() as conn:
         await _require_moderator(conn, group, actor)
     _check_settings(name, description, visibility, join_policy)
-    async with db.acquire() as conn:
+    if rules is not None:
+        errors = v.collect(rules=v.check_text(rules.strip(), max_length=MAX_RULES))
+        if errors:
+            raise Invalid(errors)
+    async with db.acquire() as conn, conn.transaction():
+        if rules is not None:
+            await store.update_rules(conn, group.id, rules.strip())
         await store.update_group(
             conn,
             group.id,
@@ -161,9 +173,18 @@ async def _require_moderator(conn: Connection, group: Group, actor: Account) -> 
     return member
 
 
-async def join_group(db: Pool, group: Group, account: Account) -> Member:
-    """Join an open group, ask to join an approval group, or accept an invitation."""
+async def join_group(
+    db: Pool, group: Group, account: Account, *, accepted_rules: bool = False
+) -> Member:
+    """Join an open group, ask to join an approval group, or accept an invitation.
+
+    A group with rules is joined only by someone who accepted them.
+    """
+    if group.rules and not accepted_rules:
+        raise Forbidden("Accept the group's rules to join.")
     async with db.acquire() as conn, conn.transaction():
+        if await moderation_store.is_banned(conn, group.id, account.id):
+            raise Forbidden("You were banned from this group.")
         current = await store.get_membership(conn, group.id, account.id)
         if current is not None and current.state in ("active", "pending"):
             raise Conflict("You already belong to this group or asked to join it.")
@@ -206,6 +227,12 @@ async def decide_request(
             await store.update_membership(conn, group.id, actor_id, role="member", state="active")
         else:
             await store.delete_membership(conn, group.id, actor_id)
+        await moderation_store.insert_log(
+            conn, moderator_id=moderator.id, group_id=group.id,
+            action="approve_member" if approve else "reject_member", target=_handle(member),
+        )  # fmt: skip
+        if member.domain is not None:
+            await _answer_remote_request(conn, group, actor_id, accept=approve)
 
 
 async def invite_member(db: Pool, group: Group, moderator: Account, username: str) -> None:
@@ -268,6 +295,52 @@ async def remove_member(db: Pool, group: Group, moderator: Account, actor_id: in
         if member.role == "owner" and await store.count_owners(conn, group.id) <= 1:
             raise Conflict("The group needs at least one owner.")
         await store.delete_membership(conn, group.id, actor_id)
+        await moderation_store.insert_log(
+            conn, moderator_id=moderator.id, group_id=group.id, action="remove_member",
+            target=_handle(member),
+        )  # fmt: skip
+        if member.domain is not None:
+            await _end_remote_membership(conn, group, actor_id)
+
+
+def _handle(member: Member) -> str:
+    return f"@{member.name}@{member.domain}" if member.domain else f"@{member.name}"
+
+
+async def _answer_remote_request(
+    conn: Connection, group: Group, actor_id: int, *, accept: bool
+) -> None:
+    """Answer a remote person's request to join (their Follow) with Accept or Reject."""
+    follow = await follow_store.get_follow(conn, actor_id, group.id)
+    if follow is None:
+        return
+    if accept:
+        await follow_store.update_follow_state(conn, actor_id, group.id, "accepted")
+    else:
+        await follow_store.delete_follow(conn, actor_id, group.id)
+    await job_store.insert_job(
+        conn,
+        SEND_FOLLOW_RESPONSE,
+        {"follower_id": actor_id, "target_id": group.id, "accept": accept,
+         "follow_uri": follow.uri},
+    )  # fmt: skip
+
+
+async def _end_remote_membership(conn: Connection, group: Group, actor_id: int) -> None:
+    """Cut a remote member off at once: no follow, nothing queued to them, a Reject sent.
+
+    Mastodon and Lemmy read a Reject of an accepted Follow as "you no longer follow".
+    """
+    follow = await follow_store.get_follow(conn, actor_id, group.id)
+    await follow_store.delete_follow(conn, actor_id, group.id)
+    await moderation_store.delete_member_deliveries(conn, group.id, actor_id)
+    if follow is not None:
+        await job_store.insert_job(
+            conn,
+            SEND_FOLLOW_RESPONSE,
+            {"follower_id": actor_id, "target_id": group.id, "accept": False,
+             "follow_uri": follow.uri},
+        )  # fmt: skip
 
 
 # The job that tells peers an actor is gone (Delete of the actor), shared with accounts.

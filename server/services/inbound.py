@@ -87,7 +87,13 @@ async def receive_note(
                 if await _may_post_in_group(conn, candidate, author):
                     group_id, relay = candidate, True
                     break
-        if group_id is None:
+        if group_id is None and not note.public:
+            # Not public: kept only as a post of a remote members-only group, for the local
+            # people it is addressed to who belong to that group; shown to them alone.
+            group_id = await _members_only_group(conn, note)
+            if group_id is None:
+                return None
+        elif group_id is None:
             followed = await follow_store.has_local_follower(conn, author.id) or (
                 via is not None and await follow_store.has_local_follower(conn, via.id)
             )
@@ -112,6 +118,34 @@ async def receive_note(
                 conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
             )
     return post_id
+
+
+async def _members_only_group(conn: Connection, note: RemoteNote) -> int | None:
+    """Return the remote group a non-public post is for, its addressees made its members here.
+
+    The group must be remote and followed (accepted) by a local person the post addresses:
+    an accepted Follow of a members-only group is a membership. The group is then kept here as
+    a members-only group, so every page and timeline shows its posts to those members alone.
+    """
+    if note.audience_id is None:
+        return None
+    members = [
+        person_id
+        for person_id in note.addressed_person_ids
+        if (follow := await follow_store.get_follow(conn, person_id, note.audience_id))
+        and follow.state == "accepted"
+    ]
+    if not members:
+        return None
+    group = await actor_store.get_actor(conn, note.audience_id)
+    if group is None or group.is_local or group.kind != "group":
+        return None
+    await group_store.insert_mirror_group(conn, group.id)
+    for person_id in members:
+        await group_store.insert_membership(
+            conn, group.id, person_id, role="member", state="active"
+        )
+    return group.id
 
 
 async def _own_post(conn: Connection, actor: Actor, uri: str) -> int:
@@ -157,6 +191,28 @@ async def receive_note_delete(
         post_id = await _own_post(conn, actor, uri)
         await post_store.delete_post(conn, post_id)
         await _relay_if_in_group(conn, post_id, "announce_delete", activity_id, "Delete")
+    return post_id
+
+
+async def receive_group_removal(db: Pool, group: Actor, uri: str) -> int:
+    """Apply a remote group's Delete of a post it holds: its moderators removed it.
+
+    Only the group the post was received in (its group, or the group that announced it) may
+    remove it; anyone else's Delete of someone else's post changes nothing.
+    """
+    if group.is_local or group.kind != "group":
+        raise Forbidden("Only the author can change this post.")
+    async with db.acquire() as conn, conn.transaction():
+        found = await post_store.find_post_id_by_uri(conn, uri)
+        if found is None:
+            raise NotFound("No such post here.")
+        post_id, _author_id, deleted = found
+        post = await post_store.get_post(conn, post_id, include_deleted=True)
+        via = await post_store.get_via_actor_id(conn, post_id)
+        if post is None or group.id not in (post.group_id, via):
+            raise Forbidden("Only the author or the post's group can remove this post.")
+        if not deleted:
+            await post_store.delete_post(conn, post_id)
     return post_id
 
 

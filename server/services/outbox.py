@@ -10,6 +10,7 @@ from server.storage import activities as store
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
+from server.storage import moderation as moderation_store
 from server.storage import posts as post_store
 
 
@@ -79,3 +80,26 @@ async def list_outbox(
 async def count_outbox(db: Pool, actor_id: int) -> int:
     async with db.acquire() as conn:
         return await store.count_outbox(conn, actor_id)
+
+
+async def member_recipients(db: Pool, group_id: int) -> list[tuple[str, str]]:
+    """Return (actor id, personal inbox) of a members-only group's members on other instances."""
+    async with db.acquire() as conn:
+        return await group_store.list_remote_member_inboxes(conn, group_id)
+
+
+async def may_receive_members_only(db: Pool, group_id: int, fetcher: Actor) -> bool:
+    """Tell whether a remote actor may read a members-only group's objects.
+
+    An active member may; so may the instance actor of a server where an active member lives
+    (it fetches on their behalf). A blocked actor or domain never may.
+    """
+    if fetcher.domain is None:
+        return False
+    async with db.acquire() as conn:
+        if await moderation_store.is_blocked(conn, fetcher.domain, fetcher.uri):
+            return False
+        if fetcher.kind == "application":
+            return await group_store.has_active_member_on(conn, group_id, fetcher.domain)
+        member = await group_store.get_membership(conn, group_id, fetcher.id)
+    return member is not None and member.state == "active"

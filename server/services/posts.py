@@ -17,6 +17,7 @@ from server.services.groups import can_read
 from server.storage import events as event_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
+from server.storage import moderation as moderation_store
 from server.storage import posts as store
 
 PAGE_SIZE = 20
@@ -44,6 +45,11 @@ def mention_resolver(config: Config) -> MentionResolver:
 def tag_url(config: Config) -> Callable[[str], str]:
     """Link #tag to the instance's page of that tag."""
     return lambda tag: f"{config.base_url}/tags/{tag}"
+
+
+def post_errors(content: str, content_warning: str) -> dict[str, str]:
+    """Return what is wrong with a post's text and content warning (empty: nothing)."""
+    return _errors(content, content_warning)
 
 
 def _errors(content: str, content_warning: str) -> dict[str, str]:
@@ -141,6 +147,7 @@ async def edit_post(
 async def delete_post(db: Pool, post: Post, actor: Account) -> None:
     """Delete a post: its author or a moderator of its group may."""
     async with db.acquire() as conn, conn.transaction():
+        action = "delete"
         if post.author_id != actor.id:
             member = (
                 await group_store.get_membership(conn, post.group_id, actor.id)
@@ -149,8 +156,14 @@ async def delete_post(db: Pool, post: Post, actor: Account) -> None:
             )
             if member is None or not member.is_moderator:
                 raise Forbidden("Only the author or a moderator can delete this post.")
+            # A moderator's removal: the group deletes it, and the log keeps who did.
+            action = "remove"
+            await moderation_store.insert_log(
+                conn, moderator_id=actor.id, group_id=post.group_id, action="remove_post",
+                target=f"post {post.id}",
+            )  # fmt: skip
         await store.delete_post(conn, post.id)
-        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post.id, "action": "delete"})
+        await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post.id, "action": action})
 
 
 async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post, Group]:

@@ -127,12 +127,18 @@ async def count_outbox(conn: Connection, actor_id: int) -> int:
 
 
 async def insert_deliveries(conn: Connection, activity_row_id: int, inboxes: list[str]) -> int:
-    """Queue one delivery per distinct inbox; return how many were queued."""
+    """Queue one delivery per distinct inbox; return how many were queued.
+
+    Nothing is ever queued to a blocked server.
+    """
     result: str = await conn.execute(
         """
         INSERT INTO deliveries (activity_id, inbox, host)
-        SELECT $1, inbox, lower(split_part(split_part(inbox, '://', 2), '/', 1))
-        FROM unnest($2::text[]) AS inbox
+        SELECT $1, inbox, host FROM (
+            SELECT inbox, lower(split_part(split_part(inbox, '://', 2), '/', 1)) AS host
+            FROM unnest($2::text[]) AS inbox
+        ) AS target
+        WHERE host NOT IN (SELECT domain FROM domain_blocks)
         ON CONFLICT (activity_id, inbox) DO NOTHING
         """,
         activity_row_id,

@@ -10,7 +10,8 @@ from server.models import Group, Member
 _SELECT = """
     SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.header,
            a.created_at,
-           g.visibility, g.join_policy, g.followers_can_post,
+           g.visibility, g.join_policy, g.followers_can_post, g.rules,
+           g.anonymous_posts,
            (SELECT count(*) FROM memberships m
             WHERE m.group_id = g.actor_id AND m.state = 'active') AS member_count
     FROM actors a JOIN groups g ON g.actor_id = a.id
@@ -31,6 +32,8 @@ def _group(row: Any) -> Group:
         created_at=row["created_at"],
         member_count=row["member_count"],
         header=row["header"],
+        rules=row["rules"],
+        anonymous_posts=row["anonymous_posts"],
     )
 
 
@@ -111,7 +114,9 @@ async def list_groups(conn: Connection, *, limit: int = 100) -> list[Group]:
 async def list_account_groups(conn: Connection, actor_id: int) -> list[Group]:
     rows = await conn.fetch(
         _SELECT + " JOIN memberships ms ON ms.group_id = g.actor_id"
-        " WHERE ms.actor_id = $1 AND ms.state = 'active' ORDER BY a.display_name",
+        # Local groups only: a remote members-only group kept here is shown nowhere.
+        " WHERE ms.actor_id = $1 AND ms.state = 'active' AND a.domain IS NULL"
+        " ORDER BY a.display_name",
         actor_id,
     )
     return [_group(r) for r in rows]
@@ -243,3 +248,56 @@ async def update_header(conn: Connection, group_id: int, header: str | None) -> 
     await conn.execute(
         "UPDATE actors SET header = $2, updated_at = now() WHERE id = $1", group_id, header
     )
+
+
+async def list_remote_member_inboxes(conn: Connection, group_id: int) -> list[tuple[str, str]]:
+    """Return (actor id, personal inbox) of the group's active members on other instances.
+
+    Members-only deliveries go to each member's own inbox, never to a shared one: the
+    receiving server then knows whom the activity is for.
+    """
+    rows = await conn.fetch(
+        """
+        SELECT a.uri, a.inbox FROM memberships m JOIN actors a ON a.id = m.actor_id
+        WHERE m.group_id = $1 AND m.state = 'active' AND a.domain IS NOT NULL
+          AND a.uri IS NOT NULL AND a.inbox IS NOT NULL
+        ORDER BY a.id
+        """,
+        group_id,
+    )
+    return [(r["uri"], r["inbox"]) for r in rows]
+
+
+async def has_active_member_on(conn: Connection, group_id: int, domain: str) -> bool:
+    """Tell whether one of the group's active members lives on this remote domain."""
+    found = await conn.fetchval(
+        """
+        SELECT 1 FROM memberships m JOIN actors a ON a.id = m.actor_id
+        WHERE m.group_id = $1 AND m.state = 'active' AND a.domain = $2 LIMIT 1
+        """,
+        group_id,
+        domain,
+    )
+    return found is not None
+
+
+async def insert_mirror_group(conn: Connection, actor_id: int) -> None:
+    """Keep a remote members-only group here, so that its posts are read by its members only."""
+    await conn.execute(
+        """
+        INSERT INTO groups (actor_id, visibility, join_policy) VALUES ($1, 'members', 'approval')
+        ON CONFLICT (actor_id) DO NOTHING
+        """,
+        actor_id,
+    )
+
+
+async def update_rules(conn: Connection, group_id: int, rules: str) -> None:
+    await conn.execute("UPDATE groups SET rules = $2 WHERE actor_id = $1", group_id, rules)
+
+
+async def get_rules(conn: Connection, group_id: int) -> str:
+    value: str | None = await conn.fetchval(
+        "SELECT rules FROM groups WHERE actor_id = $1", group_id
+    )
+    return value or ""

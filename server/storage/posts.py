@@ -21,6 +21,9 @@ _SELECT = """
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
 """
+# Posts of blocked servers and people are hidden from every list (instance blocks).
+NOT_BLOCKED = """(a.domain IS NULL OR (a.domain NOT IN (SELECT domain FROM domain_blocks)
+                  AND a.id NOT IN (SELECT actor_id FROM actor_blocks)))"""
 
 
 def _post(row: Any) -> Post:
@@ -142,6 +145,9 @@ async def list_group_posts(
         _SELECT
         + """
         WHERE p.group_id = $1 AND p.deleted_at IS NULL AND p.in_reply_to_id IS NULL
+          AND """
+        + NOT_BLOCKED
+        + """
           AND p.event_id IS NULL
           -- not "$2 IS NULL OR ...": a reused (generic) plan could not use the index then
           AND p.id < coalesce($2::bigint, 9223372036854775807)
@@ -167,7 +173,10 @@ async def list_event_posts(conn: Connection, event_id: int, *, limit: int = 200)
 
 async def list_replies(conn: Connection, post_id: int) -> list[Post]:
     rows = await conn.fetch(
-        _SELECT + " WHERE p.in_reply_to_id = $1 AND p.deleted_at IS NULL ORDER BY p.id",
+        _SELECT
+        + " WHERE p.in_reply_to_id = $1 AND p.deleted_at IS NULL AND "
+        + NOT_BLOCKED
+        + " ORDER BY p.id",
         post_id,
     )
     return [_post(r) for r in rows]
@@ -205,8 +214,13 @@ async def list_author_posts(
 
 
 async def count_local_posts(conn: Connection) -> int:
+    # Members-only posts are not counted: NodeInfo figures are public.
     value: int = await conn.fetchval(
-        "SELECT count(*) FROM posts WHERE uri IS NULL AND deleted_at IS NULL"
+        """
+        SELECT count(*) FROM posts p LEFT JOIN groups g ON g.actor_id = p.group_id
+        WHERE p.uri IS NULL AND p.deleted_at IS NULL
+          AND coalesce(g.visibility, 'public') = 'public'
+        """
     )
     return value
 
@@ -298,8 +312,14 @@ async def list_feed(conn: Connection, follower_id: int, *, limit: int = 40) -> l
     rows = await conn.fetch(
         _SELECT
         + """
-        WHERE p.deleted_at IS NULL AND (
-            p.author_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+        WHERE p.deleted_at IS NULL AND """
+        + NOT_BLOCKED
+        + """ AND (
+            -- posts of remote members-only groups the account belongs to (kept as mirrors)
+            p.group_id IN (SELECT m.group_id FROM memberships m JOIN actors g
+                           ON g.id = m.group_id AND g.domain IS NOT NULL
+                           WHERE m.actor_id = $1 AND m.state = 'active')
+            OR p.author_id IN (SELECT target_id FROM follows WHERE follower_id = $1
                             AND state = 'accepted')
             OR p.via_actor_id IN (SELECT target_id FROM follows WHERE follower_id = $1
                                   AND state = 'accepted'))
@@ -364,3 +384,9 @@ async def list_tagged_posts(conn: Connection, tag_href: str, *, limit: int = 40)
         limit,
     )
     return [_post(r) for r in rows]
+
+
+async def get_via_actor_id(conn: Connection, post_id: int) -> int | None:
+    """Return the remote group (or person) whose Announce brought the post here."""
+    value: int | None = await conn.fetchval("SELECT via_actor_id FROM posts WHERE id = $1", post_id)
+    return value

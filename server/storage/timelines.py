@@ -31,7 +31,8 @@ _SELECT = """
 """
 # What reader $1 may see (members-only groups to their active members alone).
 _READABLE = """
-    p.deleted_at IS NULL AND (
+    p.deleted_at IS NULL AND (a.domain IS NULL OR (a.domain NOT IN (SELECT domain FROM
+        domain_blocks) AND a.id NOT IN (SELECT actor_id FROM actor_blocks))) AND (
         p.group_id IS NULL OR gr.visibility = 'public'
         OR EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = p.group_id
                    AND m.actor_id = $1 AND m.state = 'active'))

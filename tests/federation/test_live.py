@@ -331,7 +331,7 @@ def test_reply_from_b_to_a_members_only_group_is_refused(
     owner = browser(a, owner_name)
     group = Followed(slug, owner, owner, outsider, 0, 0)
     post_id = publish(a, group, f"Entre nous {secrets.token_hex(3)}")
-    assert a.ap_get(f"/posts/{post_id}").status_code == 403
+    assert a.ap_get(f"/posts/{post_id}").status_code == 404
 
     # Post ids are easy to guess: a stranger who answers one must not get into the thread.
     note_id = reply_from_b(a, b, group, post_id, "Je m'invite")

@@ -153,7 +153,7 @@ class World:
 
 ACTORS = {
     # software: {role: (payload holding the actor document, its path on the server)}
-    "mastodon": {"person": ("actor", "/users/camille")},
+    "mastodon": {"person": ("actor", "/users/camille"), "instance": ("instance_actor", "/actor")},
     "lemmy": {"person": ("person", "/u/dominique"), "community": ("group", "/c/jardins")},
     "mobilizon": {"person": ("person", "/@sacha")},
 }
@@ -302,6 +302,20 @@ def test_mastodon_delete_of_a_note_erases_it(world: World, mastodon_reply: dict[
     # The group's thread no longer shows it.
     page = world.client.get(world.group.post_url).text
     assert "passe la prendre samedi matin" not in page
+
+
+def test_mastodon_flag_lands_in_the_report_queue(world: World) -> None:
+    flag, outcome = world.replay("mastodon", "flag", signer="instance")
+    assert outcome.startswith("report "), outcome
+    [report] = world.sql(
+        "SELECT origin_domain, post_id, reporter_id, reason, state FROM reports"
+        " WHERE flag_uri = $1",
+        flag["id"],
+    )
+    assert report["origin_domain"] == world.peers["mastodon"].server.base.split("://")[1]
+    assert report["post_id"] == world.group.post_id and report["reporter_id"] is None
+    assert report["reason"] == "Ce message vise une personne du groupe."
+    assert report["state"] == "open"
 
 
 def test_mastodon_update_person_refreshes_the_profile(

@@ -626,3 +626,41 @@ async def test_profile_of_unknown_or_pending_person_is_not_found(
     )
     assert (await visitor.get("/users/nobody")).status_code == 404
     assert (await visitor.get("/users/bob")).status_code == 404
+
+
+async def test_export_downloads_own_posts_memberships_and_follows_only(
+    visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    visitor = visitors()
+    import json
+    import zipfile
+
+    from tests.factories import make_post
+
+    await visitor.sign_up("exporter")
+    other = await make_account(db, web_config)
+    group = await make_group(db, web_config, other)
+    from server.services import accounts as account_service
+    from server.services import groups as group_service
+
+    me = await account_service.get_account_by_username(db, "exporter")
+    await group_service.join_group(db, group, me)
+    await make_post(db, web_config, group, me, "Mon message à moi")
+    await make_post(db, web_config, group, other, "Le message de quelqu'un d'autre")
+
+    response = await visitor.get("/settings/export")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.headers["cache-control"] == "no-store"
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == [
+        "account.json", "follows.json", "memberships.json", "posts.json",
+    ]  # fmt: skip
+    posts = json.loads(archive.read("posts.json"))
+    assert [p["content"] for p in posts] == ["Mon message à moi"]
+    memberships = json.loads(archive.read("memberships.json"))
+    assert [m["group_name"] for m in memberships] == [group.slug]
+    assert json.loads(archive.read("account.json"))["username"] == "exporter"
+    anonymous = await visitors().get("/settings/export")
+    assert anonymous.status_code in (302, 303)

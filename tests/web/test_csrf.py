@@ -172,6 +172,9 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "availability_id": "1",
         "resource_id": "1",
         "goal_id": "1",
+        "report_id": "1",
+        "anonymous_id": "1",
+        "action": "suspend",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
@@ -186,6 +189,11 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "/petitions/{petition_id}/status": {"status": "closed"},
         "/groups/{slug}/mobilizations": {"what": "W", "place": "P", "starts_at": "2099-02-01"},
         "/groups/{slug}/alliances/{actor_id}/relay": {"relay": "approve"},
+        "/groups/{slug}/bans": {"handle": "@member", "reason": "forged"},
+        "/admin/moderation/{action}": {"username": "member"},
+        "/posts/{post_id}/report": {"reason": "forged"},
+        "/groups/{slug}/anonymous": {"anonymous_posts": "on"},
+        "/groups/{slug}/anonymous/{anonymous_id}/decide": {"decision": "approve"},
     }
     return World(
         admin=admin,

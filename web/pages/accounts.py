@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Account
-from server.services import accounts, avatars, groups, posts, sessions
+from server.services import accounts, avatars, exports, groups, posts, sessions
 from web.forms import TIMEZONES, field, form_values, require_account
 from web.render import current_account, redirect, render
 from web.security import client_address, is_known_device, remember_device, safe_next
@@ -219,3 +219,18 @@ async def delete_account(request: Request, form: FormData) -> Response:
     request.state.set_session = ""
     request.state.account = None
     return redirect(request, "/")
+
+
+async def export_data(request: Request) -> Response:
+    """Send the account's own data as a ZIP archive (never cached on the way)."""
+    account = await require_account(request)
+    archive = await exports.export_account(request.app.state.db, account)
+    name = f"entraide-{account.username}.zip"
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "cache-control": "no-store",
+        },
+    )

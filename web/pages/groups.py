@@ -85,7 +85,8 @@ async def join(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
-    member = await groups.join_group(db, group, account)
+    accepted = field(form, "accept_rules") == "on"
+    member = await groups.join_group(db, group, account, accepted_rules=accepted)
     flash = "joined" if member.state == "active" else "join_requested"
     return redirect(request, f"/groups/{group.slug}", flash=flash)
 
@@ -239,6 +240,7 @@ async def settings_page(request: Request) -> Response:
     form = {
         "name": group.name,
         "description": group.description,
+        "rules": group.rules,
         "visibility": group.visibility,
         "join_policy": group.join_policy,
         "followers_can_post": "on" if group.followers_can_post else "",
@@ -261,6 +263,7 @@ async def update_settings(request: Request, form: FormData) -> Response:
             visibility=field(form, "visibility"),
             join_policy=field(form, "join_policy"),
             followers_can_post=field(form, "followers_can_post") == "on",
+            rules=field(form, "rules"),
         )
     except Invalid as exc:
         context = await _group_context(request, group, account)

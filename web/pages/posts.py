@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Invalid
-from server.services import actors, groups, pictures, posts
+from server.models import Group
+from server.services import actors, anonymous, groups, pictures, posts
 from web.forms import confirmed, field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import current_account, redirect, render
@@ -19,6 +20,8 @@ async def create_post(request: Request, form: FormData) -> Response:
     group = await groups.get_group_by_slug(db, request.path_params["slug"])
     reply_to_raw = field(form, "in_reply_to")
     reply_to = parse_id(reply_to_raw) if reply_to_raw else None
+    if field(form, "anonymous") == "on" and reply_to is None:
+        return await _post_anonymously(request, form, group)
     try:
         uploads = await read_pictures(form)
         post = await posts.create_post(
@@ -38,6 +41,21 @@ async def create_post(request: Request, form: FormData) -> Response:
     if reply_to is not None:
         return redirect(request, f"/posts/{reply_to}#post-{post.id}")
     return redirect(request, f"/groups/{group.slug}#post-{post.id}")
+
+
+async def _post_anonymously(request: Request, form: FormData, group: Group) -> Response:
+    """Post in the group's name (no pictures: their files could tell who took them)."""
+    account = await require_account(request)
+    try:
+        post_id = await anonymous.post_anonymously(
+            request.app.state.db, request.app.state.config, group, account,
+            content=field(form, "content"), content_warning=field(form, "content_warning"),
+        )  # fmt: skip
+    except Invalid as exc:
+        return await group_page(request, form=form_values(form), errors=exc.fields)
+    if post_id is None:
+        return redirect(request, f"/groups/{group.slug}", flash="anonymous_pending")
+    return redirect(request, f"/groups/{group.slug}#post-{post_id}", flash="anonymous_posted")
 
 
 async def read_pictures(form: FormData) -> list[tuple[bytes, str]]:
