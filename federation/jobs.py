@@ -14,6 +14,7 @@ from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
+from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
@@ -67,6 +68,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_EVENT: bind(event_objects.federate_event),
         SEND_EVENT_RESPONSE: bind(event_objects.send_event_response),
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
+        **mail.job_handlers(fed.db, fed.config),
     }
 
 
@@ -98,6 +100,13 @@ async def run_workers(fed: Federation, stop: asyncio.Event) -> None:
         await asyncio.gather(
             run_worker(fed.db, _waking(job_handlers(fed), deliveries), stop, lease=lease),
             deliveries.run(stop),
+            notifications.run_schedule(
+                stop,
+                [
+                    lambda: notifications.send_event_reminders(fed.db),
+                    lambda: mail.send_digests(fed.db, fed.config),
+                ],
+            ),
         )
     finally:
         await lease.close()

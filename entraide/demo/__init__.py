@@ -48,11 +48,12 @@ Section = Callable[[Demo], Awaitable[None]]
 
 def sections() -> list[tuple[str, Section]]:
     """Return each capability's sample data, in the order it runs (one line per capability)."""
-    from entraide.demo import base, events
+    from entraide.demo import base, events, notifications
 
     return [
         ("base", base.add_base),
         ("events", events.add_events),
+        ("notifications", notifications.add_notifications),
     ]
 
 

@@ -14,6 +14,7 @@ from server.models import Account
 from server.names import clean_display_name
 from server.passwords import hash_password, verify_password
 from server.sanitize import render_text
+from server.services import notifications
 from server.storage import accounts as store
 from server.storage import jobs as job_store
 from server.storage import oauth as oauth_store
@@ -88,6 +89,8 @@ async def register_account(
         )
         if account_id is None:
             raise Invalid({"username": "This name is already taken."})
+        if status == "pending":
+            await notifications.notify_admins(conn, "account_pending", actor_id=account_id)
         account = await store.get_account(conn, account_id)
     assert account is not None
     return account

@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.db import Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, Actor, Group
+from server.services import notifications
 from server.storage import actors as actor_store
 from server.storage import follows as store
 from server.storage import groups as group_store
@@ -35,6 +36,9 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
         if existing is not None and existing.state == "accepted":
             state = "accepted"
         await store.upsert_follow(conn, follower.id, target.id, follow_uri, state)
+        if target.kind == "group" and (existing is None or existing.state != state):
+            kind = "follow" if state == "accepted" else "follow_request"
+            await notifications.notify_moderators(conn, target.id, kind, actor_id=follower.id)
         if state == "accepted":
             await job_store.insert_job(
                 conn,
@@ -109,8 +113,10 @@ LOOKUP_FAILURES = ("unreachable", "not_found", "refused")
 async def record_failed_lookup(db: Pool, account_id: int, handle: str, reason: str) -> None:
     """Keep, for the person who asked, why a follow of `handle` could not be made."""
     assert reason in LOOKUP_FAILURES, reason
-    async with db.acquire() as conn:
+    async with db.acquire() as conn, conn.transaction():
         await store.insert_failed_lookup(conn, account_id, handle, reason)
+        kind = notifications.FOLLOW_FAILURE_KINDS[reason]
+        await notifications.notify(conn, [account_id], kind, subject=handle)
 
 
 async def list_failed_lookups(db: Pool, account: Account) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from server.keys import generate_key_pair
 from server.models import Account, Group, Member
 from server.names import clean_display_name
 from server.sanitize import render_text
+from server.services import notifications
 from server.storage import accounts as account_store
 from server.storage import follows as follow_store
 from server.storage import groups as store
@@ -175,6 +176,9 @@ async def join_group(db: Pool, group: Group, account: Account) -> Member:
             await store.insert_membership(
                 conn, group.id, account.id, role="member", state="pending"
             )
+            await notifications.notify_moderators(
+                conn, group.id, "join_request", actor_id=account.id
+            )
         else:
             raise Forbidden("This group can only be joined by invitation.")
         member = await store.get_membership(conn, group.id, account.id)
@@ -206,6 +210,8 @@ async def decide_request(
             await store.update_membership(conn, group.id, actor_id, role="member", state="active")
         else:
             await store.delete_membership(conn, group.id, actor_id)
+        decision = "request_accepted" if approve else "request_declined"
+        await notifications.notify(conn, [actor_id], decision, group_id=group.id)
 
 
 async def invite_member(db: Pool, group: Group, moderator: Account, username: str) -> None:

@@ -163,6 +163,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "id": str(post.id),
         "rest": "v1/anything",
         "token_id": "1",
+        "notification_id": "1",
+        "token": "not-a-token",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},
