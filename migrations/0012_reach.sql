@@ -114,3 +114,35 @@ CREATE TABLE notification_digests (
     account_id BIGINT PRIMARY KEY REFERENCES accounts (actor_id) ON DELETE CASCADE,
     sent_at TIMESTAMPTZ NOT NULL
 );
+
+-- Search. Accents are folded by our own immutable function rather than the unaccent extension,
+-- which hosted PostgreSQL and the embedded one do not always ship; French and English stemming
+-- both apply, weighted by where the words are.
+CREATE FUNCTION fold_accents(value TEXT) RETURNS TEXT
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    RETURN replace(replace(translate(lower(value),
+        'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťùúûüūůűųýÿźżž',
+        'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrssstuuuuuuuuyyzzz'), 'œ', 'oe'), 'æ', 'ae');
+
+CREATE FUNCTION search_vector(value TEXT) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN to_tsvector('french', fold_accents(coalesce(value, '')))
+        || to_tsvector('english', fold_accents(coalesce(value, '')));
+
+CREATE FUNCTION search_query(value TEXT) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN websearch_to_tsquery('french', fold_accents(value))
+        || websearch_to_tsquery('english', fold_accents(value));
+
+-- Posts: their text without tags (the HTML is ours, sanitized: tags never hold words). Stored,
+-- so that ranking the matches reads the vector instead of computing it again for each.
+ALTER TABLE posts ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    search_vector(regexp_replace(content_html, '<[^>]*>', ' ', 'g'))) STORED;
+CREATE INDEX posts_search ON posts USING GIN (search) WHERE deleted_at IS NULL;
+ALTER TABLE events ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    search_vector(title || ' ' || description)) STORED;
+CREATE INDEX events_search ON events USING GIN (search) WHERE deleted_at IS NULL;
+CREATE INDEX actors_search ON actors USING GIN (
+    search_vector(name || ' ' || coalesce(display_name, '') || ' '
+                  || regexp_replace(coalesce(summary_html, ''), '<[^>]*>', ' ', 'g'))
+);

@@ -25,6 +25,7 @@ from web.pages import (
     oauth,
     petitions,
     posts,
+    search,
 )
 from web.security import form_endpoint
 
@@ -154,6 +155,7 @@ def web_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/delete", posts.delete_page),
         post("/posts/{post_id}/delete", posts.delete),
         Route("/following", following.following_page),
+        Route("/search", search.search_page),
         Route("/notifications", notifications.notifications_page),
         post("/notifications/read", notifications.mark_all_read),
         post("/notifications/{notification_id}/read", notifications.open_notification),

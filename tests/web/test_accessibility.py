@@ -133,6 +133,10 @@ def pages(base: str) -> dict[str, str]:
         "settings": "/settings",
         "password": "/settings/password",
         "following": "/following",
+        "notifications": "/notifications",
+        "search": "/search?q=bread",
+        "notification-settings": "/settings/notifications",
+        "email": "/settings/email",
         "new-group": "/groups/new",
         "tag": "/tags/bread",
         "admin": "/admin",
@@ -173,7 +177,11 @@ def test_every_page_passes_axe_on_a_desktop_and_a_phone(
             visits = [(member, name, path) for name, path in pages(walked).items()]
             visits += [
                 (visitor, f"visitor-{name}", path)
-                for name, path in {"group": "/groups/pantry", "login": "/login"}.items()
+                for name, path in {
+                    "group": "/groups/pantry",
+                    "login": "/login",
+                    "forgot": "/password/forgot",
+                }.items()
             ]
             visits.append((visitor, "visitor-signup", "/signup"))
             for context, name, path in visits:
