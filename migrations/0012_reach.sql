@@ -32,6 +32,8 @@ VALUES
      'Votre demande pour rejoindre {group} a été acceptée', NULL, NULL, 'email', NULL),
     ('request_declined', 'Your request to join {group} was declined',
      'Votre demande pour rejoindre {group} a été refusée', NULL, NULL, 'email', NULL),
+    ('follow_accepted', 'You now follow {actor}', 'Vous suivez désormais {actor}',
+     NULL, NULL, 'app', NULL),
     ('follow_unreachable', 'Could not follow {subject}: its server could not be reached',
      'Impossible de suivre {subject} : son serveur est injoignable', NULL, NULL, 'app', NULL),
     ('follow_not_found', 'Could not follow {subject}: that server has no such account',
@@ -94,7 +96,7 @@ DROP TABLE notification_dismissals;
 CREATE TABLE email_tokens (
     token_hash BYTEA PRIMARY KEY,
     account_id BIGINT NOT NULL REFERENCES accounts (actor_id) ON DELETE CASCADE,
-    purpose TEXT NOT NULL CHECK (purpose IN ('reset_password', 'change_email')),
+    purpose TEXT NOT NULL CHECK (purpose IN ('reset_password', 'change_email', 'confirm_email')),
     email TEXT NOT NULL,                -- where it was sent: the new address for a change
     expires_at TIMESTAMPTZ NOT NULL,
     used_at TIMESTAMPTZ
@@ -146,3 +148,17 @@ CREATE INDEX actors_search ON actors USING GIN (
     search_vector(name || ' ' || coalesce(display_name, '') || ' '
                   || regexp_replace(coalesce(summary_html, ''), '<[^>]*>', ' ', 'g'))
 );
+
+-- The instance's /about page, written by its administrators: one row.
+CREATE TABLE instance_about (
+    id BOOLEAN PRIMARY KEY DEFAULT true CHECK (id),
+    description TEXT NOT NULL DEFAULT '',
+    rules TEXT NOT NULL DEFAULT '',
+    contact TEXT NOT NULL DEFAULT '',
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+-- With ENTRAIDE_CONFIRM_EMAIL, an account signed up waits for its address to be confirmed.
+ALTER TABLE accounts DROP CONSTRAINT accounts_status_check;
+ALTER TABLE accounts ADD CONSTRAINT accounts_status_check
+    CHECK (status IN ('active', 'pending', 'disabled', 'deleted', 'unconfirmed'));

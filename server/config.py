@@ -89,6 +89,12 @@ SETTINGS: tuple[Setting, ...] = (
         "does not tell theirs (an IANA name such as Europe/Paris or America/Montreal).",
     ),
     Setting(
+        "ENTRAIDE_CONFIRM_EMAIL",
+        "false",
+        "true: a person who signs up confirms their e-mail address (a link sent to it) "
+        "before they can log in.",
+    ),
+    Setting(
         "ENTRAIDE_SMTP_URL",
         "(unset: e-mails are written as .eml files in DATA_DIR/mail and logged)",
         "Mail server for outgoing e-mail: smtp://user:pass@host:587 (STARTTLS) or "
@@ -116,6 +122,7 @@ class Config:
     timezone: str = "Europe/Paris"
     smtp_url: str | None = None
     mail_from: str = ""
+    confirm_email: bool = False
 
     @property
     def host(self) -> str:
@@ -274,6 +281,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     mail_from = env.get("ENTRAIDE_MAIL_FROM", "")
     if mail_from and ("@" not in mail_from or "\n" in mail_from or "\r" in mail_from):
         raise ConfigError("ENTRAIDE_MAIL_FROM must be an address such as noreply@example.org")
+    confirm_email = env.get("ENTRAIDE_CONFIRM_EMAIL", "false").lower()
+    if confirm_email not in ("true", "false"):
+        raise ConfigError("ENTRAIDE_CONFIRM_EMAIL must be true or false")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -288,4 +298,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         timezone=timezone,
         smtp_url=smtp_url,
         mail_from=mail_from,
+        confirm_email=confirm_email == "true",
     )

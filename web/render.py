@@ -77,6 +77,7 @@ FLASH_MESSAGES = {
     "welcome": "Welcome! Your account is ready.",
     "password_reset": "Your password is changed: log in with it.",
     "email_changed": "Your e-mail address is changed.",
+    "email_confirmed": "Your address is confirmed: log in to your account.",
 }
 
 

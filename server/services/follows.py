@@ -80,10 +80,15 @@ async def decide_follow(
 async def receive_follow_response(
     db: Pool, target: Actor, follower_id: int, *, accepted: bool
 ) -> None:
-    """Apply a remote Accept or Reject of a local account's follow."""
-    async with db.acquire() as conn:
+    """Apply a remote Accept or Reject of a local account's follow; an Accept is told."""
+    async with db.acquire() as conn, conn.transaction():
         if accepted:
+            before = await store.get_follow(conn, follower_id, target.id)
             await store.update_follow_state(conn, follower_id, target.id, "accepted")
+            if before is not None and before.state == "pending":
+                await notifications.notify(
+                    conn, [follower_id], "follow_accepted", actor_id=target.id
+                )
         else:
             await store.delete_follow(conn, follower_id, target.id)
 

@@ -38,13 +38,16 @@ SEND_ACCOUNT_EMAIL = "send_account_email"  # a one-time link: reset, or a new ad
 # A mail server out of reach: about a day of tries (the worker's backoff), then given up.
 MAIL_ATTEMPTS = 8
 TOKEN_LIFETIME = timedelta(hours=2)
-PURPOSES = ("reset_password", "change_email")
+PURPOSES = ("reset_password", "change_email", "confirm_email")
 
 _TEXTS = {
     "en": {
         "reset_subject": "Reset your password",
         "reset_body": "Someone (you, we hope) asked to reset the password of {username} on "
         "{host}. Choose a new one with this link, within two hours; it works once:",
+        "confirm_subject": "Confirm your e-mail address",
+        "confirm_body": "Welcome to {host}! Confirm that this address is yours to open the "
+        "account {username}, within two hours; the link works once:",
         "change_subject": "Confirm your new e-mail address",
         "change_body": "Confirm that {username} on {host} now uses this address, within two "
         "hours; the link works once:",
@@ -59,16 +62,20 @@ _TEXTS = {
         "reset_subject": "Réinitialiser votre mot de passe",
         "reset_body": "Quelqu'un (vous, espérons-le) a demandé à réinitialiser le mot de passe "
         "de {username} sur {host}. Choisissez-en un nouveau avec ce lien, dans les deux "
-        "heures ; il ne sert qu'une fois :",
+        "heures\u00a0; il ne sert qu'une fois\u00a0:",
+        "confirm_subject": "Confirmez votre adresse e-mail",
+        "confirm_body": "Bienvenue sur {host}\u00a0! Confirmez que cette adresse est la vôtre "
+        "pour ouvrir le compte {username}, dans les deux heures\u00a0; le lien ne sert "
+        "qu'une fois\u00a0:",
         "change_subject": "Confirmez votre nouvelle adresse e-mail",
         "change_body": "Confirmez que {username} sur {host} utilise désormais cette adresse, "
-        "dans les deux heures ; le lien ne sert qu'une fois :",
-        "ignore": "Si vous n'avez rien demandé, ignorez ce message : rien ne change.",
+        "dans les deux heures\u00a0; le lien ne sert qu'une fois\u00a0:",
+        "ignore": "Si vous n'avez rien demandé, ignorez ce message\u00a0: rien ne change.",
         "digest_subject": "Votre journée sur {host}",
-        "digest_intro": "Ce qui s'est passé pour vous :",
-        "open": "Voir :",
-        "settings": "Choisir ce que vous recevez :",
-        "unsubscribe": "Ne plus recevoir ces e-mails quotidiens :",
+        "digest_intro": "Ce qui s'est passé pour vous\u00a0:",
+        "open": "Voir\u00a0:",
+        "settings": "Choisir ce que vous recevez\u00a0:",
+        "unsubscribe": "Ne plus recevoir ces e-mails quotidiens\u00a0:",
     },
 }
 
@@ -176,6 +183,22 @@ async def confirm_email_change(db: Pool, token: str) -> Account:
     return account
 
 
+async def confirm_signup(db: Pool, config: Config, token: str) -> Account:
+    """Follow the sign-up link: the account opens, or waits for an administrator's approval."""
+    async with db.acquire() as conn, conn.transaction():
+        spent = await store.update_token_used(conn, _hash(token[:200]), "confirm_email")
+        account = await account_store.get_account(conn, spent[0]) if spent else None
+        if account is None or account.status != "unconfirmed":
+            raise NotFound("This link has expired or was already used. Ask for a new one.")
+        status = "pending" if config.registrations == "approval" else "active"
+        await account_store.update_status(conn, account.id, status)
+        if status == "pending":
+            await notifications.notify_admins(conn, "account_pending", actor_id=account.id)
+        confirmed = await account_store.get_account(conn, account.id)
+    assert confirmed is not None
+    return confirmed
+
+
 def unsubscribe_token(config: Config, account_id: int) -> str:
     """Return the signature that lets a digest's link stop digests for this account only."""
     message = f"unsubscribe:{account_id}".encode()
@@ -224,8 +247,9 @@ async def send_account_email(db: Pool, config: Config, job: Job) -> None:
         raise PermanentJobError(f"unknown e-mail purpose {purpose!r}")
     async with db.acquire() as conn:
         account = await account_store.get_account(conn, int(str(job.payload["account_id"])))
-    if account is None or account.status != "active":
-        raise PermanentJobError("the account is gone")
+    wanted_status = "unconfirmed" if purpose == "confirm_email" else "active"
+    if account is None or account.status != wanted_status:
+        raise PermanentJobError("the account is gone, or no longer waits for this e-mail")
     to = str(job.payload.get("email") or account.email)
     token = secrets.token_urlsafe(32)
     async with db.acquire() as conn:
@@ -237,6 +261,9 @@ async def send_account_email(db: Pool, config: Config, job: Job) -> None:
     if purpose == "reset_password":
         subject, body = t["reset_subject"], t["reset_body"].format(**words)
         link = f"{config.base_url}/password/reset/{token}"
+    elif purpose == "confirm_email":
+        subject, body = t["confirm_subject"], t["confirm_body"].format(**words)
+        link = f"{config.base_url}/signup/confirm/{token}"
     else:
         subject, body = t["change_subject"], t["change_body"].format(**words)
         link = f"{config.base_url}/settings/email/confirm/{token}"

@@ -141,6 +141,7 @@ def link(item: StoredNotification) -> str:
     if item.petition_id is not None:
         return f"/petitions/{item.petition_id}"
     if item.kind.kind.startswith("follow_") and item.group_slug is None:
+        # A remote follow: the page of what one follows, and of why a follow failed.
         return "/following"
     if item.kind.kind == "account_pending":
         return "/admin"

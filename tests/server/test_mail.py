@@ -7,75 +7,31 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from server.config import Config
 from server.db import Pool
-from server.errors import NotFound
+from server.errors import Forbidden, NotFound
 from server.models import Account
-from server.services import groups, mail, notifications
+from server.services import accounts, groups, mail, notifications
 from server.worker import claim, run_job
-from tests.deploy.tls import issue_certificate, make_authority, write_bundle
 from tests.factories import PASSWORD, make_account, make_group, snapshot
 from tests.federation.instances import free_port
-
-REFUSED = "nobody@refused.example"
-
-
-@dataclass
-class Inbox:
-    """What the test server received, and whether the conversation went through STARTTLS."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-    secured: list[bool] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
-    ) -> str:
-        if address == REFUSED:
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        raw = envelope.content if isinstance(envelope.content, bytes) else b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.secured.append(session.ssl is not None)
-        return "250 Message accepted"
+from tests.mailserver import REFUSED, Inbox, smtp_server
 
 
 @pytest.fixture
 def smtp(
     tmp_path: Path, config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Config, Inbox]]:
-    """Start an SMTP server that requires STARTTLS, with a certificate from a test authority."""
-    authority = make_authority(tmp_path / "ca", "Entraide test mail CA")
-    cert, key = issue_certificate(authority, "localhost", tmp_path / "mail")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    # The client trusts the test authority, as it would a real one.
-    monkeypatch.setenv("SSL_CERT_FILE", str(write_bundle(tmp_path / "bundle.pem", [authority])))
-    inbox = Inbox()
-    port = free_port("127.0.0.1")
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
-    )
-    controller.start()
-    try:
-        yield replace(config, smtp_url=f"smtp://localhost:{port}"), inbox
-    finally:
-        controller.stop()
+    """An SMTP server that requires STARTTLS, with a certificate from a test authority."""
+    with smtp_server(tmp_path, monkeypatch) as (url, inbox):
+        yield replace(config, smtp_url=url), inbox
 
 
 async def work(db: Pool, config: Config) -> None:
@@ -257,3 +213,25 @@ async def test_without_a_server_e_mails_are_eml_files_in_the_data_folder(
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["To"] == "ana@example.org"
     assert PASSWORD not in path.read_text()
+
+
+async def test_with_confirmation_an_account_opens_once_its_address_is_confirmed(
+    db: Pool, smtp: tuple[Config, Inbox]
+) -> None:
+    config, inbox = smtp
+    confirming = replace(config, confirm_email=True)
+    account = await make_account(db, confirming, "ana", email="ana@example.org", by_operator=False)
+    assert account.status == "unconfirmed"
+    with pytest.raises(Forbidden):
+        await accounts.authenticate(db, username="ana", password=PASSWORD, address="192.0.2.1")
+
+    await work(db, confirming)
+    match = re.search(r"/signup/confirm/(\S+)", body(inbox.messages[0]))
+    assert match is not None
+    assert (await mail.confirm_signup(db, confirming, match.group(1))).status == "active"
+    await accounts.authenticate(db, username="ana", password=PASSWORD, address="192.0.2.1")
+
+    before = await snapshot(db)
+    with pytest.raises(NotFound):
+        await mail.confirm_signup(db, confirming, match.group(1))
+    assert await snapshot(db) == before

@@ -34,6 +34,7 @@ async def queue_page(request: Request) -> Response:
         # Never its password: the scheme, host and port only.
         "ENTRAIDE_SMTP_URL": mail_server(config),
         "ENTRAIDE_MAIL_FROM": config.mail_from,
+        "ENTRAIDE_CONFIRM_EMAIL": str(config.confirm_email).lower(),
     }
     # A setting this page does not know yet shows its default rather than nothing.
     settings = [(s.name, values.get(s.name) or s.default, s.help) for s in SETTINGS]

@@ -97,3 +97,22 @@ async def unsubscribe(request: Request, form: FormData) -> Response:
     except NotFound:
         return render(request, "unsubscribe.html", {"path": path, "failed": True}, status=404)
     return render(request, "unsubscribe.html", {"path": path, "done": True})
+
+
+async def confirm_signup_page(request: Request) -> Response:
+    return render(request, "email_confirm.html", {"token": request.path_params["token"],
+                                                  "action": "/signup/confirm/"})  # fmt: skip
+
+
+async def confirm_signup(request: Request, form: FormData) -> Response:
+    config = request.app.state.config
+    try:
+        account = await mail.confirm_signup(
+            request.app.state.db, config, request.path_params["token"]
+        )
+    except NotFound:
+        context = {"token": request.path_params["token"], "failed": True}
+        return render(request, "email_confirm.html", context, status=404)
+    if account.status == "pending":
+        return render(request, "message.html", {"message": "pending"})
+    return redirect(request, "/login", flash="email_confirmed")
