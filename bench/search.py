@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import sys
@@ -83,18 +84,21 @@ async def seed(pool: Pool, config: Config, posts: int) -> None:
     vocabulary = [f"mot{n}" for n in range(20_000)]
     for rank, word in zip(range(40, 40 + 12 * len(WORDS), 12), WORDS, strict=True):
         vocabulary[rank] = word
-    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    # Cumulated once: choices() would add up 20,000 weights again for every post.
+    cumulated = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
     rows = []
     for i in range(posts):
-        text = " ".join(rng.choices(vocabulary, weights, k=rng.randint(8, 40)))
+        text = " ".join(rng.choices(vocabulary, cum_weights=cumulated, k=rng.randint(8, 40)))
         group = public.id if i % 5 else private.id
         rows.append((group, owner.id, text, f"<p>{text}</p>"))
     async with pool.acquire() as conn:
-        await conn.copy_records_to_table(
-            "posts",
-            records=rows,
-            columns=["group_id", "author_id", "content", "content_html"],
-        )
+        # In batches: each COPY stays within the pool's command timeout.
+        for start in range(0, len(rows), 5_000):
+            await conn.copy_records_to_table(
+                "posts",
+                records=rows[start : start + 5_000],
+                columns=["group_id", "author_id", "content", "content_html"],
+            )
         await conn.execute("ANALYZE posts")
 
 
