@@ -1,5 +1,5 @@
-"""Notifications: likes of the person's posts, replies to them, follows and requests of the
-groups they moderate; dismiss, clear, and the unread count."""
+"""Notifications, as the app's notification centre holds them (server/services/notifications.py),
+in the Mastodon types apps know; dismiss, clear, and the unread count."""
 
 from __future__ import annotations
 
@@ -13,15 +13,19 @@ from api.http import me, params
 from api.pages import paged, read_range
 from server.errors import NotFound
 from server.models import Notification
-from server.services import timelines
+from server.services import notifications, timelines
+from server.storage.notifications import StoredNotification
 
-TYPES = ("favourite", "mention", "follow", "follow_request")
+TYPES = ("favourite", "mention", "follow", "follow_request", "admin.sign_up")
 
 
-async def _render(request: Request, items: list[Notification]) -> list[dict[str, Any]]:
+async def _render(request: Request, stored: list[StoredNotification]) -> list[dict[str, Any]]:
     db, config, viewer = request.app.state.db, request.app.state.config, me(request)
     rendered = []
-    for item in items:
+    for n in stored:
+        if n.actor_id is None or n.kind.api_type is None:
+            continue
+        item = Notification(str(n.id), n.kind.api_type, n.created_at, n.actor_id, n.post_id)
         try:
             actor = entities.account(config, await timelines.get_profile(db, item.actor_id))
             post = (
@@ -43,8 +47,8 @@ async def index(request: Request) -> Response:
     if isinstance(types, list) or exclude:
         chosen = [t for t in (types or TYPES) if t in TYPES and t not in exclude]
     else:
-        chosen = None
-    items = await timelines.notifications(
+        chosen = list(TYPES)
+    items = await notifications.list_for_api(
         request.app.state.db,
         me(request),
         max_id=window.max_id,
@@ -61,27 +65,25 @@ async def show(request: Request) -> Response:
     if not values:
         return JSONResponse({"error": "Record not found"}, status_code=404)
     window = read_range(values, default=1)
-    items = await timelines.notifications(
+    items = await notifications.list_for_api(
         request.app.state.db, me(request), max_id=window.max_id, min_id=None, types=None, limit=1
     )
-    rendered = await _render(request, [i for i in items if i.id == wanted])
+    rendered = await _render(request, [i for i in items if str(i.id) == wanted])
     if not rendered:
         return JSONResponse({"error": "Record not found"}, status_code=404)
     return JSONResponse(rendered[0])
 
 
 async def unread_count(request: Request) -> Response:
-    count = await timelines.count_notifications(request.app.state.db, me(request))
+    count = await notifications.count_unread(request.app.state.db, me(request))
     return JSONResponse({"count": count})
 
 
 async def clear(request: Request) -> Response:
-    await timelines.clear_notifications(request.app.state.db, me(request))
+    await notifications.clear(request.app.state.db, me(request))
     return JSONResponse({})
 
 
 async def dismiss(request: Request) -> Response:
-    await timelines.dismiss_notification(
-        request.app.state.db, me(request), request.path_params["id"]
-    )
+    await notifications.dismiss(request.app.state.db, me(request), request.path_params["id"])
     return JSONResponse({})

@@ -16,6 +16,7 @@ from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
+from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
@@ -74,6 +75,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
         SEND_FLAG: bind(moderation_objects.send_flag),
+        **mail.job_handlers(fed.db, fed.config),
     }
 
 
@@ -105,6 +107,13 @@ async def run_workers(fed: Federation, stop: asyncio.Event) -> None:
         await asyncio.gather(
             run_worker(fed.db, _waking(job_handlers(fed), deliveries), stop, lease=lease),
             deliveries.run(stop),
+            notifications.run_schedule(
+                stop,
+                [
+                    lambda: notifications.send_event_reminders(fed.db),
+                    lambda: mail.send_digests(fed.db, fed.config),
+                ],
+            ),
         )
     finally:
         await lease.close()

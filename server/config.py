@@ -88,6 +88,23 @@ SETTINGS: tuple[Setting, ...] = (
         "Time zone of the times shown to visitors, and of new accounts whose browser "
         "does not tell theirs (an IANA name such as Europe/Paris or America/Montreal).",
     ),
+    Setting(
+        "ENTRAIDE_CONFIRM_EMAIL",
+        "false",
+        "true: a person who signs up confirms their e-mail address (a link sent to it) "
+        "before they can log in.",
+    ),
+    Setting(
+        "ENTRAIDE_SMTP_URL",
+        "(unset: e-mails are written as .eml files in DATA_DIR/mail and logged)",
+        "Mail server for outgoing e-mail: smtp://user:pass@host:587 (STARTTLS) or "
+        "smtps://user:pass@host:465 (TLS from the start).",
+    ),
+    Setting(
+        "ENTRAIDE_MAIL_FROM",
+        "Entraide <noreply@HOST>",
+        "Sender address of the e-mails the instance sends.",
+    ),
 )
 
 
@@ -103,6 +120,9 @@ class Config:
     log_format: str = "text"
     trusted_proxies: tuple[Network, ...] = parse_trusted_proxies(DEFAULT_TRUSTED_PROXIES)
     timezone: str = "Europe/Paris"
+    smtp_url: str | None = None
+    mail_from: str = ""
+    confirm_email: bool = False
 
     @property
     def host(self) -> str:
@@ -116,6 +136,21 @@ class Config:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def mail_sender(self) -> str:
+        """Return the From of outgoing e-mail: the setting, else noreply at the host."""
+        hostname = urlsplit(self.base_url).hostname or "localhost"
+        return self.mail_from or f"Entraide <noreply@{hostname}>"
+
+
+def mail_server(config: Config) -> str:
+    """Return the mail server without its credentials, to show to administrators."""
+    if config.smtp_url is None:
+        return "unset (.eml files in DATA_DIR/mail)"
+    parts = urlsplit(config.smtp_url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -238,6 +273,17 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     timezone = env.get("ENTRAIDE_TIMEZONE", "Europe/Paris")
     if timezone not in available_timezones() | {"UTC"}:
         raise ConfigError("ENTRAIDE_TIMEZONE must be a time zone name such as Europe/Paris")
+    smtp_url = env.get("ENTRAIDE_SMTP_URL") or None
+    if smtp_url is not None:
+        parts = urlsplit(smtp_url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ConfigError("ENTRAIDE_SMTP_URL must be smtp://host:port or smtps://host:port")
+    mail_from = env.get("ENTRAIDE_MAIL_FROM", "")
+    if mail_from and ("@" not in mail_from or "\n" in mail_from or "\r" in mail_from):
+        raise ConfigError("ENTRAIDE_MAIL_FROM must be an address such as noreply@example.org")
+    confirm_email = env.get("ENTRAIDE_CONFIRM_EMAIL", "false").lower()
+    if confirm_email not in ("true", "false"):
+        raise ConfigError("ENTRAIDE_CONFIRM_EMAIL must be true or false")
     secret_key = _load_secret(env, data_dir)
     return Config(
         database_url=database_url,
@@ -250,4 +296,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         log_format=log_format,
         trusted_proxies=trusted_proxies,
         timezone=timezone,
+        smtp_url=smtp_url,
+        mail_from=mail_from,
+        confirm_email=confirm_email == "true",
     )

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from server.models import Account
-from server.services import sessions
+from server.services import notifications, sessions
 from web.i18n import Translator, negotiate_language
 from web.security import SESSION_COOKIE, csrf_token, set_cookies
 
@@ -33,6 +33,12 @@ async def current_account(request: Request) -> Account | None:
         token = request.cookies.get(SESSION_COOKIE, "")
         request.state.account = (
             await sessions.find_session_account(request.app.state.db, token) if token else None
+        )
+        # The header shows it on every page of a signed-in person.
+        request.state.unread_notifications = (
+            await notifications.count_unread(request.app.state.db, request.state.account)
+            if request.state.account is not None
+            else 0
         )
     account: Account | None = request.state.account
     return account
@@ -74,6 +80,9 @@ FLASH_MESSAGES = {
     "invited": "The invitation was sent.",
     "request_approved": "The request was approved.",
     "welcome": "Welcome! Your account is ready.",
+    "password_reset": "Your password is changed: log in with it.",
+    "email_changed": "Your e-mail address is changed.",
+    "email_confirmed": "Your address is confirmed: log in to your account.",
 }
 
 
@@ -112,6 +121,7 @@ def render(
         csrf_token=csrf_token(request),
         config=request.app.state.config,
         flash=flash,
+        unread_notifications=getattr(request.state, "unread_notifications", 0),
         **(context or {}),
     )
     response = HTMLResponse(html, status_code=status)

@@ -13,7 +13,9 @@ from server.errors import NotFound
 from server.services import avatars, pictures
 from server.services import groups as group_service
 from server.services.health import check_health
+from web import discovery, feeds
 from web.pages import (
+    about,
     accounts,
     admin,
     availability,
@@ -23,11 +25,14 @@ from web.pages import (
     goals,
     groups,
     library,
+    mail,
     mobilizations,
     moderation,
+    notifications,
     oauth,
     petitions,
     posts,
+    search,
 )
 from web.security import form_endpoint
 
@@ -185,6 +190,33 @@ def web_routes() -> list[BaseRoute]:
         Route("/posts/{post_id}/delete", posts.delete_page),
         post("/posts/{post_id}/delete", posts.delete),
         Route("/following", following.following_page),
+        Route("/search", search.search_page),
+        Route("/about", about.about_page),
+        Route("/admin/about", about.edit_page),
+        post("/admin/about", about.save),
+        Route("/directory", about.directory_page),
+        Route("/authorize_interaction", discovery.authorize_interaction),
+        Route("/robots.txt", discovery.robots),
+        Route("/favicon.ico", discovery.favicon),
+        Route("/groups/{slug}/feed.atom", feeds.group_feed),
+        Route("/users/{username}/feed.atom", feeds.person_feed),
+        Route("/notifications", notifications.notifications_page),
+        post("/notifications/read", notifications.mark_all_read),
+        post("/notifications/{notification_id}/read", notifications.open_notification),
+        Route("/settings/notifications", notifications.preferences_page),
+        post("/settings/notifications", notifications.save_preferences),
+        Route("/password/forgot", mail.forgot_page),
+        post("/password/forgot", mail.forgot),
+        Route("/password/reset/{token}", mail.reset_page),
+        post("/password/reset/{token}", mail.reset),
+        Route("/settings/email", mail.email_page),
+        post("/settings/email", mail.change_email),
+        Route("/settings/email/confirm/{token}", mail.confirm_email_page),
+        post("/settings/email/confirm/{token}", mail.confirm_email),
+        Route("/signup/confirm/{token}", mail.confirm_signup_page),
+        post("/signup/confirm/{token}", mail.confirm_signup),
+        Route("/unsubscribe/{account_id}/{token}", mail.unsubscribe_page),
+        post("/unsubscribe/{account_id}/{token}", mail.unsubscribe),
         post("/following", following.follow),
         post("/following/{actor_id}/unfollow", following.unfollow),
         post("/groups/{slug}/remote-follow", following.remote_follow),

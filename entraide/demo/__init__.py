@@ -48,7 +48,7 @@ Section = Callable[[Demo], Awaitable[None]]
 
 def sections() -> list[tuple[str, Section]]:
     """Return each capability's sample data, in the order it runs (one line per capability)."""
-    from entraide.demo import base, calls, events, mutual, safe_spaces
+    from entraide.demo import base, calls, events, mutual, notifications, safe_spaces
 
     return [
         ("base", base.add_base),
@@ -56,6 +56,7 @@ def sections() -> list[tuple[str, Section]]:
         ("calls", calls.add_calls_to_demo),
         ("mutual support", mutual.add_mutual_support),
         ("safe_spaces", safe_spaces.add_safe_spaces),
+        ("notifications", notifications.add_notifications),
     ]
 
 

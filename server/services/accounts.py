@@ -15,6 +15,8 @@ from server.models import Account
 from server.names import clean_display_name
 from server.passwords import hash_password, verify_password
 from server.sanitize import render_text
+from server.services import notifications
+from server.services.mail import SEND_ACCOUNT_EMAIL
 from server.storage import accounts as store
 from server.storage import jobs as job_store
 from server.storage import oauth as oauth_store
@@ -67,6 +69,8 @@ async def register_account(
         order = ("username", "email", "password")
         raise Invalid({name: errors[name] for name in order if name in errors})
     status = "pending" if config.registrations == "approval" and not by_operator else "active"
+    if config.confirm_email and not by_operator:
+        status = "unconfirmed"  # then pending or active, once the address is confirmed
     # Hashing and key generation are CPU-bound: keep them off the event loop.
     password_hash = await asyncio.to_thread(hash_password, password)
     private_pem, public_pem = await asyncio.to_thread(generate_key_pair)
@@ -89,6 +93,12 @@ async def register_account(
         )
         if account_id is None:
             raise Invalid({"username": "This name is already taken."})
+        if status == "pending":
+            await notifications.notify_admins(conn, "account_pending", actor_id=account_id)
+        if status == "unconfirmed":
+            await job_store.insert_job(
+                conn, SEND_ACCOUNT_EMAIL, {"account_id": account_id, "purpose": "confirm_email"}
+            )
         account = await store.get_account(conn, account_id)
     assert account is not None
     return account
@@ -136,6 +146,8 @@ async def authenticate(
         raise Invalid({"password": "Wrong username or password."})
     if account.status == "pending":
         raise Forbidden("Your account is waiting for approval by an administrator.")
+    if account.status == "unconfirmed":
+        raise Forbidden("Confirm your e-mail address first: follow the link sent to it.")
     if account.status == "disabled":
         raise Forbidden("This account is disabled.")
     if account.status == "deleted":

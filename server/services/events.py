@@ -19,7 +19,7 @@ from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from server.models import Account, Actor, Event, Group, Member, Participant
 from server.sanitize import render_text, sanitize_html
-from server.services import avatars
+from server.services import avatars, notifications
 from server.services.groups import can_read
 from server.storage import events as store
 from server.storage import follows as follow_store
@@ -396,7 +396,10 @@ async def update_event(
         await _fill_places(conn, event.id)
         await _federate(conn, event.id, "update")
         updated = await store.get_event(conn, event.id)
-    assert updated is not None
+        assert updated is not None
+        await notifications.notify_participants(
+            conn, event.id, updated.title, "event_changed", actor_id=editor.id
+        )
     return updated
 
 
@@ -412,7 +415,10 @@ async def cancel_event(db: Pool, event: Event, editor: Account) -> Event:
         await store.update_event_status(conn, event.id, "cancelled")
         await _federate(conn, event.id, "update")
         updated = await store.get_event(conn, event.id)
-    assert updated is not None
+        assert updated is not None
+        await notifications.notify_participants(
+            conn, event.id, updated.title, "event_cancelled", actor_id=editor.id
+        )
     return updated
 
 
@@ -532,6 +538,13 @@ async def _fill_places(conn: Connection, event_id: int) -> list[Participant]:
     if places <= 0:
         return []
     promoted = await store.promote_waiting(conn, event_id, places)
+    await notifications.notify(
+        conn,
+        [person.actor_id for person in promoted],
+        "waiting_list_place",
+        event_id=event_id,
+        subject=event.title,
+    )
     for person in promoted:
         if person.domain is not None:
             await job_store.insert_job(

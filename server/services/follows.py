@@ -5,6 +5,7 @@ from __future__ import annotations
 from server.db import Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, Actor, Group
+from server.services import notifications
 from server.storage import actors as actor_store
 from server.storage import follows as store
 from server.storage import groups as group_store
@@ -55,6 +56,9 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
                     conn, target.id, follower.id, role="member", state="pending"
                 )
         await store.upsert_follow(conn, follower.id, target.id, follow_uri, state)
+        if target.kind == "group" and (existing is None or existing.state != state):
+            kind = "follow" if state == "accepted" else "follow_request"
+            await notifications.notify_moderators(conn, target.id, kind, actor_id=follower.id)
         if state == "accepted":
             await job_store.insert_job(
                 conn,
@@ -121,10 +125,15 @@ async def decide_follow(
 async def receive_follow_response(
     db: Pool, target: Actor, follower_id: int, *, accepted: bool
 ) -> None:
-    """Apply a remote Accept or Reject of a local account's follow."""
+    """Apply a remote Accept or Reject of a local account's follow; an Accept is told."""
     async with db.acquire() as conn, conn.transaction():
         if accepted:
+            before = await store.get_follow(conn, follower_id, target.id)
             await store.update_follow_state(conn, follower_id, target.id, "accepted")
+            if before is not None and before.state == "pending":
+                await notifications.notify(
+                    conn, [follower_id], "follow_accepted", actor_id=target.id
+                )
         else:
             await store.delete_follow(conn, follower_id, target.id)
             # Removed from a remote members-only group: its posts kept here stop being theirs.
@@ -157,8 +166,10 @@ LOOKUP_FAILURES = ("unreachable", "not_found", "refused")
 async def record_failed_lookup(db: Pool, account_id: int, handle: str, reason: str) -> None:
     """Keep, for the person who asked, why a follow of `handle` could not be made."""
     assert reason in LOOKUP_FAILURES, reason
-    async with db.acquire() as conn:
+    async with db.acquire() as conn, conn.transaction():
         await store.insert_failed_lookup(conn, account_id, handle, reason)
+        kind = notifications.FOLLOW_FAILURE_KINDS[reason]
+        await notifications.notify(conn, [account_id], kind, subject=handle)
 
 
 async def list_failed_lookups(db: Pool, account: Account) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from server.keys import generate_key_pair
 from server.models import Account, Group, Member
 from server.names import clean_display_name
 from server.sanitize import render_text
+from server.services import notifications
 from server.storage import accounts as account_store
 from server.storage import follows as follow_store
 from server.storage import groups as store
@@ -196,6 +197,9 @@ async def join_group(
             await store.insert_membership(
                 conn, group.id, account.id, role="member", state="pending"
             )
+            await notifications.notify_moderators(
+                conn, group.id, "join_request", actor_id=account.id
+            )
         else:
             raise Forbidden("This group can only be joined by invitation.")
         member = await store.get_membership(conn, group.id, account.id)
@@ -233,6 +237,8 @@ async def decide_request(
         )  # fmt: skip
         if member.domain is not None:
             await _answer_remote_request(conn, group, actor_id, accept=approve)
+        decision = "request_accepted" if approve else "request_declined"
+        await notifications.notify(conn, [actor_id], decision, group_id=group.id)
 
 
 async def invite_member(db: Pool, group: Group, moderator: Account, username: str) -> None:

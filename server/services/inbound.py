@@ -14,6 +14,7 @@ from server.errors import Forbidden, NotFound
 from server.models import Actor, RemoteActorData, RemoteNote
 from server.names import clean_display_name, clean_handle
 from server.sanitize import sanitize_html
+from server.services import notifications
 from server.services.posts import FEDERATE_POST
 from server.storage import actors as actor_store
 from server.storage import events as event_store
@@ -113,6 +114,12 @@ async def receive_note(
             attachments=note.attachments,
             sensitive=note.sensitive,
         )
+        if post_id is not None and note.in_reply_to_id is not None:
+            parent = await post_store.get_post(conn, note.in_reply_to_id)
+            if parent is not None and parent.author_id is not None:
+                await notifications.notify(
+                    conn, [parent.author_id], "reply", actor_id=author.id, post_id=post_id
+                )
         if post_id is not None and group_id is not None and relay:
             await job_store.insert_job(
                 conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
@@ -239,11 +246,17 @@ async def receive_actor_delete(db: Pool, actor: Actor) -> None:
 
 
 async def receive_like(db: Pool, actor: Actor, post_id: int, like_uri: str | None) -> bool:
-    """Count a like of a post we hold."""
-    async with db.acquire() as conn:
+    """Count a like of a post we hold; its author is told."""
+    async with db.acquire() as conn, conn.transaction():
         if await post_store.is_deleted(conn, post_id) is not False:
             raise NotFound("No such post here.")
-        return await post_store.insert_like(conn, actor.id, post_id, like_uri)
+        liked = await post_store.insert_like(conn, actor.id, post_id, like_uri)
+        post = await post_store.get_post(conn, post_id) if liked else None
+        if post is not None and post.author_id is not None:
+            await notifications.notify(
+                conn, [post.author_id], "like", actor_id=actor.id, post_id=post_id
+            )
+        return liked
 
 
 async def receive_undo_like(db: Pool, actor: Actor, like_uri: str) -> bool:

@@ -28,6 +28,7 @@ from server.models import (
     StatusChange,
 )
 from server.sanitize import render_text, sanitize_html
+from server.services import notifications
 from server.services.groups import can_read
 from server.services.posts import mention_resolver, tag_url
 from server.storage import follows as follow_store
@@ -222,6 +223,7 @@ async def sign(
             return False
         if current.is_local:
             await _queue_count_update(conn, petition.id)
+            await notifications.notify_if_goal_reached(conn, petition.id)
         else:
             await job_store.insert_job(
                 conn,
@@ -327,6 +329,7 @@ async def receive_vote(
         ):
             return "already signed"
         await _queue_count_update(conn, petition_id)
+        await notifications.notify_if_goal_reached(conn, petition_id)
     return "signed"
 
 

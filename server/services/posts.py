@@ -12,7 +12,7 @@ from server.db import Pool
 from server.errors import Forbidden, Invalid, NotFound
 from server.models import Account, Group, Post
 from server.sanitize import MentionResolver, render_text
-from server.services import pictures
+from server.services import notifications, pictures
 from server.services.groups import can_read
 from server.storage import events as event_store
 from server.storage import groups as group_store
@@ -97,10 +97,12 @@ async def create_post(
         member = await group_store.get_membership(conn, group.id, author.id)
         if member is None or member.state != "active":
             raise Forbidden("Only members of the group can post in it.")
+        answered: list[int] = []  # the author of the post replied to, told of the reply
         if in_reply_to_id is not None:
             parent = await store.get_post(conn, in_reply_to_id)
             if parent is None or parent.group_id != group.id:
                 raise NotFound("This post does not exist.")
+            answered = [parent.author_id]
         if event_id is not None:
             event = await event_store.get_event(conn, event_id)
             if event is None or event.group_id != group.id:
@@ -117,6 +119,8 @@ async def create_post(
             attachments=attachments,
         )
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
+        await notifications.notify(conn, answered, "reply", actor_id=author.id, post_id=post_id)
+        await notifications.notify_mentioned(conn, config, content, author.id, post_id)
         post = await store.get_post(conn, post_id)
     assert post is not None
     return post
@@ -292,7 +296,11 @@ async def toggle_like(db: Pool, config: Config, post: Post, account: Account) ->
     like_uri = f"{config.base_url}/users/{account.username}/likes/{secrets.token_hex(8)}"
     async with db.acquire() as conn, conn.transaction():
         liked = await store.insert_like(conn, account.id, post.id, like_uri)
-        if not liked:
+        if liked:
+            await notifications.notify(
+                conn, [post.author_id], "like", actor_id=account.id, post_id=post.id
+            )
+        else:
             like_uri = await store.find_like_uri(conn, account.id, post.id) or like_uri
             await store.delete_like(conn, account.id, post.id)
         if post.uri is not None:

@@ -1,4 +1,4 @@
-"""What apps read: timelines, threads, accounts, relationships, search and notifications.
+"""What apps read: timelines, threads, accounts, relationships and search.
 
 Each function returns only what the reader may see; the client API renders it in Mastodon's
 shapes.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from server.config import Config
 from server.db import Pool
 from server.errors import NotFound
-from server.models import Account, Notification, PostView, Profile, Relationship, TimelineRange
+from server.models import Account, PostView, Profile, Relationship, TimelineRange
 from server.services.posts import tag_url
 from server.storage import profiles as profile_store
 from server.storage import timelines as store
@@ -119,35 +119,3 @@ async def search(
             profiles = await profile_store.search_profiles(conn, words.lstrip("@"), limit)
         posts = await store.search_posts(conn, _reader(viewer), words, limit)
     return profiles, posts
-
-
-async def notifications(
-    db: Pool,
-    viewer: Account,
-    *,
-    max_id: int | None,
-    min_id: int | None,
-    types: list[str] | None,
-    limit: int,
-) -> list[Notification]:
-    async with db.acquire() as conn:
-        return await profile_store.list_notifications(
-            conn, viewer.id, max_id=max_id, min_id=min_id, types=types, limit=limit
-        )
-
-
-async def count_notifications(db: Pool, viewer: Account) -> int:
-    async with db.acquire() as conn:
-        return await profile_store.count_notifications(conn, viewer.id)
-
-
-async def clear_notifications(db: Pool, viewer: Account) -> None:
-    async with db.acquire() as conn, conn.transaction():
-        await profile_store.upsert_notification_clear(conn, viewer.id)
-
-
-async def dismiss_notification(db: Pool, viewer: Account, notification_id: str) -> None:
-    if not (notification_id.isascii() and notification_id.isdigit()) or len(notification_id) > 20:
-        raise NotFound("Record not found")
-    async with db.acquire() as conn:
-        await profile_store.insert_notification_dismissal(conn, viewer.id, notification_id)

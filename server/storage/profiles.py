@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.db import Connection
-from server.models import Notification, Profile, Relationship
+from server.models import Profile, Relationship
 
 _SELECT = """
     SELECT a.id, a.kind, a.name, a.domain, a.uri, a.url, a.display_name, a.summary_html,
@@ -109,100 +109,3 @@ async def list_relationships(
         actor_ids,
     )
     return [Relationship(r["id"], r["following"], r["requested"]) for r in rows]
-
-
-# Notifications, derived: likes of the person's posts, replies to them, and the follows and
-# requests to join of the groups the person moderates. The id is the time in microseconds.
-_NOTIFICATIONS = """
-    SELECT * FROM (
-        SELECT 'favourite' AS type, l.created_at, l.actor_id, p.id AS post_id
-        FROM likes l JOIN posts p ON p.id = l.post_id
-        WHERE p.author_id = $1 AND l.actor_id <> $1 AND p.deleted_at IS NULL
-        UNION ALL
-        SELECT 'mention', r.created_at, r.author_id, r.id
-        FROM posts r JOIN posts p ON p.id = r.in_reply_to_id
-        WHERE p.author_id = $1 AND r.author_id <> $1 AND r.deleted_at IS NULL
-        UNION ALL
-        SELECT CASE f.state WHEN 'accepted' THEN 'follow' ELSE 'follow_request' END,
-               f.created_at, f.follower_id, NULL
-        FROM follows f JOIN memberships mo ON mo.group_id = f.target_id
-        WHERE mo.actor_id = $1 AND mo.state = 'active' AND mo.role IN ('owner', 'moderator')
-        UNION ALL
-        SELECT 'follow_request', m.created_at, m.actor_id, NULL
-        FROM memberships m JOIN memberships mo ON mo.group_id = m.group_id
-        WHERE m.state = 'pending' AND mo.actor_id = $1 AND mo.state = 'active'
-          AND mo.role IN ('owner', 'moderator')
-    ) n
-    WHERE n.created_at > coalesce((SELECT cleared_at FROM notification_clears
-                                   WHERE account_id = $1), '-infinity')
-      AND (extract(epoch FROM n.created_at) * 1000000)::bigint::text NOT IN (
-          SELECT notification_id FROM notification_dismissals WHERE account_id = $1)
-"""
-
-
-def _notification(row: Any) -> Notification:
-    return Notification(
-        id=str(row["id"]),
-        type=row["type"],
-        created_at=row["created_at"],
-        actor_id=row["actor_id"],
-        post_id=row["post_id"],
-    )
-
-
-async def list_notifications(
-    conn: Connection,
-    account_id: int,
-    *,
-    max_id: int | None,
-    min_id: int | None,
-    types: list[str] | None,
-    limit: int,
-) -> list[Notification]:
-    rows = await conn.fetch(
-        f"""
-        SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint AS id
-        FROM ({_NOTIFICATIONS}) k
-        WHERE (extract(epoch FROM created_at) * 1000000)::bigint
-              < coalesce($2::bigint, 9223372036854775807)
-          AND (extract(epoch FROM created_at) * 1000000)::bigint > coalesce($3::bigint, 0)
-          AND ($4::text[] IS NULL OR type = ANY($4::text[]))
-        ORDER BY created_at DESC
-        LIMIT $5
-        """,
-        account_id,
-        max_id,
-        min_id,
-        types,
-        limit,
-    )
-    return [_notification(r) for r in rows]
-
-
-async def count_notifications(conn: Connection, account_id: int) -> int:
-    value: int = await conn.fetchval(f"SELECT count(*) FROM ({_NOTIFICATIONS}) k", account_id)
-    return value
-
-
-async def upsert_notification_clear(conn: Connection, account_id: int) -> None:
-    await conn.execute(
-        """
-        INSERT INTO notification_clears (account_id, cleared_at) VALUES ($1, now())
-        ON CONFLICT (account_id) DO UPDATE SET cleared_at = now()
-        """,
-        account_id,
-    )
-    await conn.execute("DELETE FROM notification_dismissals WHERE account_id = $1", account_id)
-
-
-async def insert_notification_dismissal(
-    conn: Connection, account_id: int, notification_id: str
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO notification_dismissals (account_id, notification_id) VALUES ($1, $2)
-        ON CONFLICT DO NOTHING
-        """,
-        account_id,
-        notification_id,
-    )

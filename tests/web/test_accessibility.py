@@ -147,6 +147,13 @@ def pages(base: str) -> dict[str, str]:
         "settings": "/settings",
         "password": "/settings/password",
         "following": "/following",
+        "notifications": "/notifications",
+        "search": "/search?q=bread",
+        "about": "/about",
+        "about-edit": "/admin/about",
+        "directory": "/directory",
+        "notification-settings": "/settings/notifications",
+        "email": "/settings/email",
         "new-group": "/groups/new",
         "tag": "/tags/bread",
         "admin": "/admin",
@@ -203,6 +210,7 @@ def test_every_page_passes_axe_on_a_desktop_and_a_phone(
                     "login": "/login",
                     "board": "/groups/pantry/board",
                     "board-item": "/board/1",
+                    "forgot": "/password/forgot",
                 }.items()
             ]
             visits.append((visitor, "visitor-signup", "/signup"))

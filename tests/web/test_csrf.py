@@ -175,6 +175,8 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "report_id": "1",
         "anonymous_id": "1",
         "action": "suspend",
+        "notification_id": "1",
+        "token": "not-a-token",
     }
     params = {
         "/groups/{slug}/members/{actor_id}/decide": {**base, "actor_id": str(requester.id)},

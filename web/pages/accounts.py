@@ -35,8 +35,8 @@ async def signup(request: Request, form: FormData) -> Response:
     except Invalid as exc:
         context = {"form": form_values(form, "password"), "errors": exc.fields}
         return render(request, "signup.html", context, status=422, scripts=True)
-    if account.status == "pending":
-        return render(request, "message.html", {"message": "pending"})
+    if account.status in ("pending", "unconfirmed"):
+        return render(request, "message.html", {"message": account.status})
     request.state.set_session = await sessions.open_session(request.app.state.db, account)
     remember_device(request, account.username)
     request.state.new_csrf_seed = None

@@ -6,7 +6,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.config import SETTINGS
+from server.config import SETTINGS, mail_server
 from server.errors import Forbidden
 from server.services import queue
 from web.forms import field, require_account
@@ -31,6 +31,10 @@ async def queue_page(request: Request) -> Response:
         "ENTRAIDE_ALLOW_PRIVATE_ADDRESSES": str(config.allow_private_addresses).lower(),
         "ENTRAIDE_LOG_FORMAT": config.log_format,
         "ENTRAIDE_TIMEZONE": config.timezone,
+        # Never its password: the scheme, host and port only.
+        "ENTRAIDE_SMTP_URL": mail_server(config),
+        "ENTRAIDE_MAIL_FROM": config.mail_from,
+        "ENTRAIDE_CONFIRM_EMAIL": str(config.confirm_email).lower(),
     }
     # A setting this page does not know yet shows its default rather than nothing.
     settings = [(s.name, values.get(s.name) or s.default, s.help) for s in SETTINGS]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -66,7 +67,8 @@ async def remote_follow(request: Request, form: FormData) -> Response:
         return await group_page(request, form=form_values(form), errors={"instance": message})
     config = request.app.state.config
     uri = f"{config.base_url}/groups/{group.slug}"
-    return RedirectResponse(f"https://{instance}/authorize_interaction?uri={uri}", status_code=303)
+    target = f"https://{instance}/authorize_interaction?uri={quote(uri, safe='')}"
+    return RedirectResponse(target, status_code=303)
 
 
 async def decide_follow(request: Request, form: FormData) -> Response:
