@@ -692,6 +692,8 @@ class GoalUpdate:
     kind: str  # followup | encouragement
     content_html: str
     created_at: datetime
+
+
 @dataclass(frozen=True)
 class Report:
     """A report waiting for moderators: from a person here, or a Flag from another server."""
