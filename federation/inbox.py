@@ -22,7 +22,12 @@ from federation.jsondoc import (
     parse_document,
 )
 from federation.remote_actors import get_key_owner
-from federation.signatures import SignatureError, parse_request_signature, verify_signature
+from federation.signatures import (
+    SignatureError,
+    canonical_authority,
+    parse_request_signature,
+    verify_signature,
+)
 from server.proxies import forwarded_host
 from server.services import inbox, moderation
 
@@ -48,11 +53,6 @@ async def _read_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-def _without_default_port(authority: str, scheme: str) -> str:
-    default_port = {"https": ":443", "http": ":80"}.get(scheme, "")
-    return authority.removesuffix(default_port) if default_port else authority
-
-
 def requested_host(fed: Federation, request: Request) -> str:
     """Return the host the peer addressed: Host, or a trusted proxy's X-Forwarded-Host."""
     peer = request.client.host if request.client else None
@@ -65,9 +65,7 @@ def is_own_host(fed: Federation, host: str) -> bool:
     """Tell whether `host` (with its port, if any) names this instance."""
     own = urlsplit(fed.urls.base)
     # Behind a TLS proxy the request arrives over http: the public scheme decides the port.
-    return _without_default_port(host.lower(), own.scheme) == _without_default_port(
-        own.netloc.lower(), own.scheme
-    )
+    return canonical_authority(host, own.scheme) == canonical_authority(own.netloc, own.scheme)
 
 
 async def receive(fed: Federation, request: Request) -> InboxReply:

@@ -286,6 +286,12 @@ def sign_request_rfc9421(
     return signed
 
 
+def canonical_authority(netloc: str, scheme: str) -> str:
+    """Return a host[:port] lower-cased, without the scheme's default port (RFC 9421 §2.2.3)."""
+    default_port = {"https": ":443", "http": ":80"}.get(scheme, "")
+    return netloc.lower().removesuffix(default_port) if default_port else netloc.lower()
+
+
 def rfc9421_signature_base(
     method: str,
     target_uri: str,
@@ -296,10 +302,7 @@ def rfc9421_signature_base(
     """Build the RFC 9421 §2.5 signature base of a request for the given covered components."""
     url = urlsplit(target_uri)
     # RFC 9421 §2.2.3: @authority is lower-cased and leaves out the scheme's default port.
-    default_port = {"https": ":443", "http": ":80"}.get(url.scheme, "")
-    authority = (
-        url.netloc.lower().removesuffix(default_port) if default_port else url.netloc.lower()
-    )
+    authority = canonical_authority(url.netloc, url.scheme)
     derived = {
         "@method": method,
         "@target-uri": target_uri,
