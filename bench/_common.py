@@ -169,6 +169,34 @@ def process_tree_cpu(pid: int) -> float:
         return 0.0
 
 
+def tree_rss_mb(pid: int) -> tuple[float, int]:
+    """Return the resident memory of a process and its children, in MB, and their number."""
+    try:
+        tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        return sum(p.memory_info().rss for p in tree) / 2**20, len(tree)
+    except psutil.NoSuchProcess:
+        return float("nan"), 0
+
+
+def postgres_memory_mb(pid: int) -> tuple[float, float, int]:
+    """Return PostgreSQL's memory (postmaster and backends): PSS, private, and its processes.
+
+    PSS, not RSS: every backend maps the shared buffers, and RSS would count them once per
+    backend, so the total would move with the number of connections, not with memory use.
+    Private (USS) leaves the shared buffers out: the memory each process has to itself.
+    """
+    root = psutil.Process(pid)
+    processes = [root, *root.children(recursive=True)]
+    pss = uss = 0
+    for p in processes:
+        try:
+            info = p.memory_full_info()
+        except psutil.NoSuchProcess:
+            continue
+        pss, uss = pss + info.pss, uss + info.uss
+    return pss / 2**20, uss / 2**20, len(processes) - 1
+
+
 def percentile_ms(values: list[float], p: int) -> float:
     if len(values) < 2:
         return values[0] * 1000 if values else float("nan")

@@ -286,34 +286,6 @@ class Load:
 # --- memory and counts, each minute ------------------------------------------------------------
 
 
-def tree_rss_mb(pid: int) -> tuple[float, int]:
-    """Return the resident memory of a process and its children, in MB, and their number."""
-    try:
-        tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
-        return sum(p.memory_info().rss for p in tree) / 2**20, len(tree)
-    except psutil.NoSuchProcess:
-        return float("nan"), 0
-
-
-def postgres_memory_mb(pid: int) -> tuple[float, float, int]:
-    """Return PostgreSQL's memory (postmaster and backends): PSS, private, and its processes.
-
-    PSS, not RSS: every backend maps the shared buffers, and RSS would count them once per
-    backend, so the total would move with the number of connections, not with memory use.
-    Private (USS) leaves the shared buffers out: the memory each process has to itself.
-    """
-    root = psutil.Process(pid)
-    processes = [root, *root.children(recursive=True)]
-    pss = uss = 0
-    for p in processes:
-        try:
-            info = p.memory_full_info()
-        except psutil.NoSuchProcess:
-            continue
-        pss, uss = pss + info.pss, uss + info.uss
-    return pss / 2**20, uss / 2**20, len(processes) - 1
-
-
 async def peer_totals(client: httpx.AsyncClient, peers: _common.Peers) -> tuple[int, int]:
     """Return the POSTs (deliveries) and GETs (actor fetches) the peers answered so far."""
     answers = await asyncio.gather(*(client.get(u) for u in peers.control_urls("stats")))
@@ -348,9 +320,10 @@ class Processes:
 
     def memory(self) -> tuple[dict[str, float], dict[str, int]]:
         """Return each kind of process's memory in MB, and how many processes it is."""
-        (web, webs), (worker, workers) = tree_rss_mb(self.web.pid), tree_rss_mb(self.worker.pid)
-        postgres, private, backends = postgres_memory_mb(self.postgres_pid)
-        peers = [tree_rss_mb(pid) for pid in self.peers.pids()]
+        web, webs = _common.tree_rss_mb(self.web.pid)
+        worker, workers = _common.tree_rss_mb(self.worker.pid)
+        postgres, private, backends = _common.postgres_memory_mb(self.postgres_pid)
+        peers = [_common.tree_rss_mb(pid) for pid in self.peers.pids()]
         counts = {"web": webs, "worker": workers, "postgres": backends + 1}
         counts["peers"] = sum(n for _, n in peers)
         return {

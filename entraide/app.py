@@ -69,7 +69,7 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        url = db_url or await asyncio.to_thread(database_url, config)
+        url = db_url if db_url else await asyncio.to_thread(database_url, config)
         pool = await create_pool(url)
         async with pool.acquire() as conn:
             pending = await migrate.list_pending(conn)
@@ -99,7 +99,7 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
             Middleware(BodyLimit),
             Middleware(ApiRequests),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.config = config

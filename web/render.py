@@ -55,8 +55,9 @@ def translator(request: Request) -> Translator:
         language = negotiate_language(
             request.headers.get("accept-language", ""), request.app.state.config.language
         )
-    request.state.translator = Translator(language)
-    return request.state.translator
+    chosen = Translator(language)
+    request.state.translator = chosen
+    return chosen
 
 
 FLASH_COOKIE = "entraide_flash"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from entraide.demo import Demo
 from server.errors import Invalid
+from server.models import Account
 from server.services import accounts, groups, posts
 from server.storage import accounts as account_store
 
@@ -57,7 +58,7 @@ async def add_base(demo: Demo) -> None:
 
     `demo.people` holds the organizer under "organizer", everyone under "member1"... too.
     """
-    members = []
+    members: list[Account] = []
     for role, username, display_name, summary in PEOPLE:
         name = await free_name(demo, username)
         account = await accounts.register_account(
