@@ -18,7 +18,7 @@ from server.leases import WorkerLease
 from server.models import Job
 from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
-from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
+from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER, SEND_BOARD_REPLY
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
 from server.services.inbox import PROCESS_INBOX
@@ -74,6 +74,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
         FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
+        SEND_BOARD_REPLY: bind(board_objects.send_reply),
         SEND_FLAG: bind(moderation_objects.send_flag),
         **mail.job_handlers(fed.db, fed.config),
     }

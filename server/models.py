@@ -594,6 +594,8 @@ class BoardAnswer:
     content_html: str
     may_name: bool
     created_at: datetime
+    uri: str | None = None  # the remote Note's id
+    in_reply_to_id: int | None = None  # the answer the poster replies to
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ def board_routes() -> list[BaseRoute]:
         post("/groups/{slug}/board", board.create_item),
         Route("/board/{item_id}", board.item_page),
         post("/board/{item_id}/answers", board.answer),
+        post("/board/{item_id}/answers/{answer_id}/reply", board.reply),
         post("/board/{item_id}/close", board.close),
         Route("/groups/{slug}/availability", availability.availability_page),
         post("/groups/{slug}/availability", availability.set_now),
