@@ -9,6 +9,7 @@ from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.objects import board as board_objects
+from federation.objects import conversations as conversation_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import moderation as moderation_objects
@@ -18,6 +19,7 @@ from server.leases import WorkerLease
 from server.models import Job
 from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
+from server.services.availability import SEND_CONVERSATION_REQUEST
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER, SEND_BOARD_REPLY
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
@@ -75,6 +77,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
         SEND_BOARD_REPLY: bind(board_objects.send_reply),
+        SEND_CONVERSATION_REQUEST: bind(conversation_objects.send_request),
         SEND_FLAG: bind(moderation_objects.send_flag),
         **mail.job_handlers(fed.db, fed.config),
     }

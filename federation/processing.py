@@ -14,6 +14,7 @@ from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
 from federation.objects import board as board_objects
+from federation.objects import conversations as conversation_objects
 from federation.objects import events as event_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import moderation as moderation_objects
@@ -208,6 +209,9 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return await petition_objects.receive_vote(fed, obj, actor)
     if petition_objects.is_petition(obj):
         return await petition_objects.receive_petition(fed, obj, actor)
+    # A member of another instance asks one of ours for a conversation: a private request.
+    if conversation_objects.is_conversation_request(obj):
+        return await conversation_objects.receive_request(fed, obj, actor)
     # An answer to a need or an offer is kept with it, never relayed as a group post.
     if board_objects.answers_local_item(fed, obj):
         return await board_objects.receive_answer(fed, obj, actor)

@@ -17,4 +17,4 @@ INSERT INTO notification_kinds
     (kind, label_en, label_fr, grouped_en, grouped_fr, default_delivery, api_type)
 VALUES
     ('conversation_request', '{actor} asks you for a conversation ({group}): {subject}',
-     '{actor} vous propose d''échanger ({group}) : {subject}', NULL, NULL, 'email', NULL);
+     '{actor} vous propose d''échanger ({group}) : {subject}', NULL, NULL, 'email', NULL);

@@ -641,6 +641,8 @@ class ConversationRequest:
     from_display_name: str
     message: str
     created_at: datetime
+    from_domain: str | None = None  # another instance's person
+    to_id: int | None = None
 
 
 @dataclass(frozen=True)
