@@ -16,13 +16,15 @@ from federation.jsondoc import id_of, ids_of, text_of, types_of
 from federation.objects import board as board_objects
 from federation.objects import conversations as conversation_objects
 from federation.objects import events as event_objects
+from federation.objects import goals as goal_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
+from federation.objects import resources as resource_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, Attachment, RemoteNote
-from server.services import actors, follows, inbound
+from server.services import actors, follows, inbound, resources
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
 
@@ -217,6 +219,12 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return await board_objects.receive_answer(fed, obj, actor)
     if board_objects.is_board_item(obj):
         return await board_objects.receive_item(fed, obj, actor)
+    if goal_objects.is_goal(obj):
+        return await goal_objects.receive_goal(fed, obj, actor)
+    if goal_objects.is_goal_update(obj):
+        return await goal_objects.receive_goal_update(fed, obj, actor)
+    if resource_objects.is_resource(obj):
+        return await resource_objects.receive_resource(fed, obj, actor)
     if mobilization_objects.is_mobilization(obj):
         return await mobilization_objects.receive_created(fed, obj, actor)
     post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
@@ -334,6 +342,8 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor deleted"
     if await event_objects.is_known_event(fed, uri):
         return await event_objects.on_event_delete(fed, uri, actor)
+    if actor.kind == "group" and await resources.is_remote_resource(fed.db, uri):
+        return await resource_objects.receive_delete(fed, uri, actor)
     if actor.kind == "group":
         # A group's moderators removed a post of its thread (Lemmy; Entraide).
         return await moderation_objects.on_group_delete(fed, uri, actor)

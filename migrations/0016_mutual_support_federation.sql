@@ -18,3 +18,17 @@ INSERT INTO notification_kinds
 VALUES
     ('conversation_request', '{actor} asks you for a conversation ({group}): {subject}',
      '{actor} vous propose d''échanger ({group}) : {subject}', NULL, NULL, 'email', NULL);
+
+-- Library items and goals of other instances' groups, kept here for who may read them: the
+-- group may be a remote public group (no row in groups), so they name its actor.
+ALTER TABLE resources ADD COLUMN uri TEXT UNIQUE;   -- ActivityPub id of a remote item
+ALTER TABLE resources ADD COLUMN url TEXT;          -- its page on its instance
+ALTER TABLE resources DROP CONSTRAINT resources_group_id_fkey;
+ALTER TABLE resources ADD CONSTRAINT resources_group_id_fkey
+    FOREIGN KEY (group_id) REFERENCES actors (id) ON DELETE CASCADE;
+ALTER TABLE goals ADD COLUMN uri TEXT UNIQUE;
+ALTER TABLE goals ADD COLUMN url TEXT;
+ALTER TABLE goals DROP CONSTRAINT goals_group_id_fkey;
+ALTER TABLE goals ADD CONSTRAINT goals_group_id_fkey
+    FOREIGN KEY (group_id) REFERENCES actors (id) ON DELETE CASCADE;
+ALTER TABLE goal_updates ADD COLUMN uri TEXT UNIQUE;

@@ -130,6 +130,7 @@ def board_routes() -> list[BaseRoute]:
         Route("/library/{resource_id}", library.resource_page),
         Route("/library/{resource_id}/file", library.document_file),
         post("/library/{resource_id}/pin", library.pin),
+        post("/library/{resource_id}/remove", library.remove),
         Route("/groups/{slug}/goals", goals.goals_page),
         post("/groups/{slug}/goals", goals.share),
         Route("/goals/{goal_id}", goals.goal_page),
