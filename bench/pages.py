@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import asyncpg
 import httpx
@@ -390,6 +391,11 @@ def serve(port: int, loop: str, http: str, access_log: bool) -> None:
     """Run the real app as `entraide serve` does, without the worker (the `--serve` mode)."""
     import uvicorn
 
+    # A script's folder comes first on sys.path, and bench/api.py would shadow the project's
+    # `api` package that the app imports.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    sys.modules.pop("api", None)
     from entraide.app import build_app
 
     config = load_config(os.environ)
@@ -677,7 +683,7 @@ async def measure(
         "GET /groups/<slug>/board": lambda: f"/groups/{GROUP_SLUG}/board",
         "GET /groups/<slug>/board?kind=&category=&area=": lambda: (
             f"/groups/{GROUP_SLUG}/board?kind={rng.choice(('need', 'offer'))}"
-            f"&category={rng.choice(BOARD_CATEGORIES)}&area={rng.choice(BOARD_AREAS)}"
+            f"&category={rng.choice(BOARD_CATEGORIES)}&area={quote(rng.choice(BOARD_AREAS))}"
         ),
     }
     async with httpx.AsyncClient(base_url=f"http://{HOST}:{port}") as client:

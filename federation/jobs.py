@@ -9,18 +9,23 @@ from federation import outgoing
 from federation.context import Federation
 from federation.delivery import DeliveryWorker
 from federation.objects import board as board_objects
+from federation.objects import conversations as conversation_objects
 from federation.objects import events as event_objects
+from federation.objects import goals as goal_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
+from federation.objects import resources as resource_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
 from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
-from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
+from server.services.availability import SEND_CONVERSATION_REQUEST
+from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER, SEND_BOARD_REPLY
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
 from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
+from server.services.goals import FEDERATE_GOAL
 from server.services.inbox import PROCESS_INBOX
 from server.services.mobilizations import (
     FEDERATE_MOBILIZATION,
@@ -31,6 +36,7 @@ from server.services.mobilizations import (
 from server.services.moderation import SEND_FLAG
 from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
+from server.services.resources import FEDERATE_RESOURCE
 from server.worker import JOB_ENDED, Handler, run_worker
 
 
@@ -74,6 +80,10 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_EVENT_JOIN: bind(event_objects.send_event_join),
         FEDERATE_BOARD_ITEM: bind(board_objects.federate_item),
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
+        SEND_BOARD_REPLY: bind(board_objects.send_reply),
+        SEND_CONVERSATION_REQUEST: bind(conversation_objects.send_request),
+        FEDERATE_RESOURCE: bind(resource_objects.federate_resource),
+        FEDERATE_GOAL: bind(goal_objects.federate_goal),
         SEND_FLAG: bind(moderation_objects.send_flag),
         **mail.job_handlers(fed.db, fed.config),
     }

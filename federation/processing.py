@@ -14,14 +14,17 @@ from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import id_of, ids_of, text_of, types_of
 from federation.objects import board as board_objects
+from federation.objects import conversations as conversation_objects
 from federation.objects import events as event_objects
+from federation.objects import goals as goal_objects
 from federation.objects import mobilizations as mobilization_objects
 from federation.objects import moderation as moderation_objects
 from federation.objects import petitions as petition_objects
+from federation.objects import resources as resource_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, Attachment, RemoteNote
-from server.services import actors, follows, inbound
+from server.services import actors, follows, inbound, resources
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
 
@@ -208,11 +211,20 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return await petition_objects.receive_vote(fed, obj, actor)
     if petition_objects.is_petition(obj):
         return await petition_objects.receive_petition(fed, obj, actor)
+    # A member of another instance asks one of ours for a conversation: a private request.
+    if conversation_objects.is_conversation_request(obj):
+        return await conversation_objects.receive_request(fed, obj, actor)
     # An answer to a need or an offer is kept with it, never relayed as a group post.
     if board_objects.answers_local_item(fed, obj):
         return await board_objects.receive_answer(fed, obj, actor)
     if board_objects.is_board_item(obj):
         return await board_objects.receive_item(fed, obj, actor)
+    if goal_objects.is_goal(obj):
+        return await goal_objects.receive_goal(fed, obj, actor)
+    if goal_objects.is_goal_update(obj):
+        return await goal_objects.receive_goal_update(fed, obj, actor)
+    if resource_objects.is_resource(obj):
+        return await resource_objects.receive_resource(fed, obj, actor)
     if mobilization_objects.is_mobilization(obj):
         return await mobilization_objects.receive_created(fed, obj, actor)
     post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
@@ -330,6 +342,8 @@ async def on_delete(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return "actor deleted"
     if await event_objects.is_known_event(fed, uri):
         return await event_objects.on_event_delete(fed, uri, actor)
+    if actor.kind == "group" and await resources.is_remote_resource(fed.db, uri):
+        return await resource_objects.receive_delete(fed, uri, actor)
     if actor.kind == "group":
         # A group's moderators removed a post of its thread (Lemmy; Entraide).
         return await moderation_objects.on_group_delete(fed, uri, actor)

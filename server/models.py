@@ -594,6 +594,8 @@ class BoardAnswer:
     content_html: str
     may_name: bool
     created_at: datetime
+    uri: str | None = None  # the remote Note's id
+    in_reply_to_id: int | None = None  # the answer the poster replies to
 
 
 @dataclass(frozen=True)
@@ -639,6 +641,8 @@ class ConversationRequest:
     from_display_name: str
     message: str
     created_at: datetime
+    from_domain: str | None = None  # another instance's person
+    to_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -661,6 +665,39 @@ class Resource:
     tags: list[str]
     pinned_at: datetime | None
     created_at: datetime
+    uri: str | None = None  # a remote group's item: its ActivityPub id
+    url: str | None = None  # and its page there
+    group_domain: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
+
+
+@dataclass(frozen=True)
+class RemoteResource:
+    """A library item of a remote group, as federation read it (a link or a document)."""
+
+    uri: str
+    url: str | None
+    title: str
+    description_html: str
+    link: str  # the link, or the document's address on its instance
+    media_type: str | None  # set for a document
+    original_name: str | None
+    tags: list[str]
+
+
+@dataclass(frozen=True)
+class RemoteGoal:
+    """A goal of a remote group's member, or a follow-up on one, as federation read it."""
+
+    uri: str
+    url: str | None
+    title: str
+    body_html: str
+    public: bool
+    addressed_person_ids: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -678,6 +715,13 @@ class Goal:
     created_at: datetime
     likes: int
     updates: int
+    uri: str | None = None  # a goal of another instance: its ActivityPub id
+    url: str | None = None
+    group_domain: str | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return self.uri is None
 
 
 @dataclass(frozen=True)

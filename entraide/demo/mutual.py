@@ -1,13 +1,14 @@
 """The demo's mutual support: needs and offers on the neighbourhood board (one fulfilled, with
-its helper named), someone available to listen now and every week in the caregivers' circle,
-and a goal shared there with its follow-ups and encouragement (members only)."""
+its helper named), a library with a link and a document pinned by the organizer, someone
+available to listen now and every week in the caregivers' circle, and a goal shared there with
+its follow-ups and encouragement (members only)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from entraide.demo import Demo
-from server.services import availability, board, goals
+from server.services import availability, board, goals, resources
 
 
 def _until(days: int) -> str:
@@ -57,6 +58,7 @@ async def add_mutual_support(demo: Demo) -> None:
             {"title": item.title, "kind": item.kind, "state": item.state if item is not made[3]
              else stroller.state, "url": demo.url(f"/board/{item.id}")},
         )  # fmt: skip
+    await _add_library(demo)
     listener = demo.people["member1"]
     await availability.set_available_now(
         demo.db, cercle, listener, minutes="120",
@@ -87,4 +89,42 @@ async def add_mutual_support(demo: Demo) -> None:
         demo.db, goal, walker, content=demo.private("Vingt minutes aujourd'hui, sans douleur.")
     )
     await goals.like(demo.db, goal, demo.people["member4"], liked=True)
-    demo.add("goals", {"title": goal.title, "url": demo.url(f"/goals/{goal.id}")})
+    followups = [u for u in await goals.list_timeline(demo.db, goal) if u.kind == "followup"]
+    demo.add(
+        "goals",
+        {"title": goal.title, "visibility": goal.visibility, "followups": len(followups),
+         "url": demo.url(f"/goals/{goal.id}")},
+    )  # fmt: skip
+
+
+GUIDE = """Accueillir une famille qui arrive dans le quartier
+
+1. Se présenter, laisser un numéro de téléphone.
+2. Demander ce qui manque en premier : un lit, une poussette, des vêtements chauds.
+3. Poster le besoin sur le tableau du groupe, avec le secteur.
+4. Proposer un accompagnement pour les premières démarches (CAF, école, PMI).
+"""
+
+
+async def _add_library(demo: Demo) -> None:
+    """Add a link and a document to the neighbourhood library; the organizer pins both."""
+    quartier, organizer = demo.groups["quartier"], demo.people["organizer"]
+    link = await resources.add_resource(
+        demo.db, demo.config, quartier, demo.people["member3"],
+        title="Carte des distributions alimentaires de Lyon",
+        description="Les lieux, les jours et les horaires, tenus à jour par les associations.",
+        tags="alimentation, lyon", link="https://www.lyon.fr/solidarite",
+    )  # fmt: skip
+    document = await resources.add_resource(
+        demo.db, demo.config, quartier, organizer,
+        title="Accueillir une famille qui arrive",
+        description="Notre fiche pratique, en quatre étapes.", tags="accueil",
+        document=(GUIDE.encode(), "accueillir-une-famille.txt"),
+    )  # fmt: skip
+    for resource in (link, document):
+        await resources.set_pinned(demo.db, resource, organizer, pinned=True)
+        demo.add(
+            "library",
+            {"title": resource.title, "pinned": True, "document": resource.link is None,
+             "url": demo.url(f"/library/{resource.id}")},
+        )  # fmt: skip

@@ -263,6 +263,52 @@ async def send_answer(fed: Federation, job: Job) -> None:
     )  # fmt: skip
 
 
+async def send_reply(fed: Federation, job: Job) -> None:
+    """Send the poster's reply back to the remote author of an answer (Mastodon, Entraide).
+
+    A Note replying to their answer and mentioning them (Mastodon notifies a mention): to them
+    alone when their answer was private, as Mastodon's private mention; public otherwise.
+    """
+    try:
+        reply = await board.get_answer_any(fed.db, int(str(job.payload["answer_id"])))
+        if reply.in_reply_to_id is None:
+            raise PermanentJobError("not a reply")
+        answer = await board.get_answer_any(fed.db, reply.in_reply_to_id)
+    except DomainError:
+        raise PermanentJobError("answer is gone") from None
+    poster = await actors.get_actor(fed.db, reply.author_id)
+    answerer = await actors.get_actor(fed.db, answer.author_id)
+    if answer.uri is None or answerer.inbox is None or answerer.uri is None:
+        raise PermanentJobError("the answer is local or its author has no inbox")
+    poster_uri = fed.urls.actor(poster)
+    note_id = f"{poster_uri}#board-answers/{reply.id}"
+    to, cc = ([AS_PUBLIC], [answerer.uri]) if reply.public else ([answerer.uri], [])
+    mention = (
+        f'<span class="h-card"><a href="{escape(answerer.url or answerer.uri)}" '
+        f'class="u-url mention">@<span>{escape(answerer.name)}</span></a></span> '
+    )
+    note = {
+        "id": note_id,
+        "type": "Note",
+        "attributedTo": poster_uri,
+        "inReplyTo": answer.uri,
+        "content": reply.content_html.replace("<p>", f"<p>{mention}", 1),
+        "to": to,
+        "cc": cc,
+        "published": iso(reply.created_at),
+        "url": f"{item_uri(fed, reply.item_id)}#answer-{reply.id}",
+        "tag": [
+            {"type": "Mention", "href": answerer.uri,
+             "name": f"@{answerer.name}@{answerer.domain}"}
+        ],
+    }  # fmt: skip
+    document = activity(f"{note_id}/activity", "Create", poster_uri, note, to=to, cc=cc)
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=poster.id, type="Create", payload=document,
+        inboxes=[answerer.inbox], public=reply.public,
+    )  # fmt: skip
+
+
 # The document at the item's id.
 
 

@@ -1,11 +1,15 @@
-"""A group's pinned library items on the wire: its `featured` collection, which Mastodon shows
-as pinned posts (it fetches each item: fetch_featured_collection_service.rb).
+"""A group's library on the wire: each item of a public group is a `Note` of the group sent to
+its followers (`Create`, then `Delete` when removed); the pinned ones are also its `featured`
+collection, which Mastodon shows as pinned posts (fetch_featured_collection_service.rb).
 
-Each item is a `Note` attributed to the group, with the link or the document's address.
+The Note holds the link or the document's address for Mastodon; a document is also an
+`attachment` of type `Document` (mediaType, name, url), a link one of type `Link`, and
+`entraide:resourceKind` tells an Entraide peer it is a library item (FEDERATION.md).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
@@ -13,11 +17,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from federation.context import Federation
-from federation.documents import CONTEXT, iso
-from federation.jsondoc import AS_PUBLIC
+from federation.documents import CONTEXT, activity, iso, tombstone
+from federation.jsondoc import AS_PUBLIC, id_of, text_of, types_of
+from federation.objects.board import NAMESPACE
 from server.errors import DomainError
-from server.models import Resource
-from server.services import actors, resources
+from server.models import Actor, Job, RemoteResource, Resource
+from server.services import actors, outbox, resources
+from server.worker import PermanentJobError
+
+RESOURCE_CONTEXT: list[Any] = [
+    *CONTEXT,
+    {"entraide": NAMESPACE, "Hashtag": "as:Hashtag", "resourceKind": "entraide:resourceKind"},
+]
 
 
 def resource_uri(fed: Federation, resource_id: int) -> str:
@@ -39,11 +50,22 @@ def note_document(fed: Federation, resource: Resource) -> dict[str, Any]:
         f'<p><a href="{escape(target)}">{escape(target)}</a></p>'
         + (f"<p>{tags}</p>" if tags else "")
     )
+    if resource.link is not None:
+        attachment = {"type": "Link", "href": resource.link, "name": resource.title,
+                      "mediaType": "text/html"}  # fmt: skip
+    else:
+        attachment = {
+            "type": "Document",
+            "mediaType": (resource.media_type or "application/octet-stream").split(";")[0],
+            "name": resource.original_name or resource.title,
+            "url": target,
+        }
     return {
-        "@context": CONTEXT,
+        "@context": RESOURCE_CONTEXT,
         "id": uri,
         "type": "Note",
         "attributedTo": group_uri,
+        "name": resource.title,
         "content": content,
         "url": uri,
         "published": iso(resource.created_at),
@@ -54,7 +76,88 @@ def note_document(fed: Federation, resource: Resource) -> dict[str, Any]:
             {"type": "Hashtag", "href": f"{fed.urls.base}/tags/{t}", "name": f"#{t}"}
             for t in resource.tags
         ],
+        "attachment": [attachment],
+        "resourceKind": "link" if resource.link is not None else "document",
     }
+
+
+def is_resource(document: dict[str, Any]) -> bool:
+    """Tell an Entraide library item from any other Note."""
+    return "Note" in types_of(document) and document.get("resourceKind") in ("link", "document")
+
+
+def parse_resource(document: dict[str, Any]) -> RemoteResource | None:
+    """Read a remote library item: its link, or its document's address and type."""
+    uri = id_of(document)
+    attachments = document.get("attachment")
+    attachments = [attachments] if isinstance(attachments, dict) else attachments
+    first = attachments[0] if isinstance(attachments, list) and attachments else None
+    if uri is None or not isinstance(first, dict):
+        return None
+    is_document = document.get("resourceKind") == "document"
+    link = first.get("url") if is_document else first.get("href")
+    if not isinstance(link, str):
+        return None
+    url = document.get("url")
+    raw_tags = document.get("tag")
+    tags = raw_tags if isinstance(raw_tags, list) else []
+    return RemoteResource(
+        uri=uri,
+        url=url if isinstance(url, str) else id_of(url),
+        title=text_of(document.get("name"), 500),
+        description_html=text_of(document.get("content"), 50_000),
+        link=link,
+        media_type=text_of(first.get("mediaType"), 100) if is_document else None,
+        original_name=text_of(first.get("name"), 300) if is_document else None,
+        tags=[text_of(t.get("name"), 50) for t in tags if isinstance(t, dict)
+              and t.get("type") == "Hashtag"],
+    )  # fmt: skip
+
+
+async def receive_resource(fed: Federation, document: dict[str, Any], sender: Actor) -> str:
+    """Keep a remote group's library item, published by the group itself."""
+    if id_of(document.get("attributedTo")) != sender.uri:
+        return "refused: item not attributed to its group"
+    data = parse_resource(document)
+    if data is None or fed.urls.is_local(data.uri):
+        return "refused: a library item without a usable link"
+    resource_id = await resources.receive_resource(fed.db, sender, data)
+    return f"library item {resource_id}" if resource_id else "not for us"
+
+
+async def receive_delete(fed: Federation, uri: str, sender: Actor) -> str:
+    removed = await resources.receive_resource_delete(fed.db, sender, uri)
+    return "library item removed" if removed else "ignored: unknown library item"
+
+
+async def federate_resource(fed: Federation, job: Job) -> None:
+    """Send a public group's new library item to its followers, or its removal."""
+    resource_id = int(str(job.payload["resource_id"]))
+    uri = resource_uri(fed, resource_id)
+    if job.payload.get("action") == "delete":
+        group_actor = await actors.get_actor(fed.db, int(str(job.payload["group_id"])))
+        activity_id, kind, obj = f"{uri}#delete", "Delete", tombstone(uri)
+        obj.pop("@context")
+    else:
+        try:
+            resource = await resources.get_resource_any(fed.db, resource_id)
+        except DomainError:
+            raise PermanentJobError("item is gone") from None
+        group_actor = await actors.get_actor(fed.db, resource.group_id)
+        activity_id, kind, obj = f"{uri}/activity", "Create", note_document(fed, resource)
+        obj.pop("@context")
+    if not await outbox.is_public_group(fed.db, group_actor.id):
+        return
+    group_uri = fed.urls.actor(group_actor)
+    document = activity(
+        activity_id, kind, group_uri, obj, to=[AS_PUBLIC], cc=[f"{group_uri}/followers"],
+        audience=group_uri, published=datetime.now(UTC),
+    )  # fmt: skip
+    document["@context"] = RESOURCE_CONTEXT
+    await outbox.publish_activity(
+        fed.db, uri=activity_id, actor_id=group_actor.id, type=kind, payload=document,
+        inboxes=await outbox.follower_inboxes(fed.db, group_actor.id),
+    )  # fmt: skip
 
 
 async def featured_items(fed: Federation, name: str) -> list[dict[str, Any]]:
@@ -81,4 +184,6 @@ async def resource_json(request: Request) -> Response:
         resource = await resources.get_resource(fed.db, resource_id, None)
     except DomainError as exc:
         return JSONResponse({"error": exc.message}, status_code=exc.status)
+    if not resource.is_local:
+        return JSONResponse({"error": "No such item"}, status_code=404)
     return JSONResponse(note_document(fed, resource), media_type="application/activity+json")

@@ -1,7 +1,9 @@
 """Availability to listen or meet: members of a group say when, the others see who is free.
 
 Only active members of the group read it: it never reaches a public page, a feed, a
-collection or a delivery (nothing here queues a job).
+collection or a delivery. Availability is kept for the members of this instance only; a member
+on another instance is asked for a conversation by a private message to their own inbox (the
+one job queued here), and such a message from another instance is a request for a member here.
 """
 
 from __future__ import annotations
@@ -12,9 +14,22 @@ from zoneinfo import ZoneInfo
 from server import validation as v
 from server.db import Connection, Pool
 from server.errors import Forbidden, Invalid, NotFound
-from server.models import Account, Availability, AvailableMember, ConversationRequest, Group
+from server.models import (
+    Account,
+    Actor,
+    Availability,
+    AvailableMember,
+    ConversationRequest,
+    Group,
+    Member,
+)
+from server.services import notifications
 from server.storage import availability as store
 from server.storage import groups as group_store
+from server.storage import jobs as job_store
+
+# The job that delivers a request to a member on another instance.
+SEND_CONVERSATION_REQUEST = "send_conversation_request"
 
 # "Available now" for one of these durations, in minutes.
 DURATIONS = ("30", "60", "120", "240")
@@ -145,10 +160,18 @@ async def list_my_availabilities(db: Pool, group: Group, account: Account) -> li
     return [i for i in items if i.actor_id == account.id]
 
 
+async def list_remote_members(db: Pool, group: Group, viewer: Account) -> list[Member]:
+    """Return the group's members on other instances (their availability is not kept here)."""
+    async with db.acquire() as conn:
+        await _require_member(conn, group.id, viewer)
+        return await store.list_remote_members(conn, group.id)
+
+
 async def ask_for_conversation(
     db: Pool, group: Group, account: Account, to_id: int, *, message: str
 ) -> None:
-    """Send an available member a private message asking for a conversation."""
+    """Send a member a private message asking for a conversation: one available here, or one
+    on another instance (delivered to their own inbox)."""
     message = message.strip()
     errors = v.collect(message=v.check_text(message, max_length=MAX_MESSAGE, required=True))
     if errors:
@@ -158,11 +181,67 @@ async def ask_for_conversation(
     async with db.acquire() as conn, conn.transaction():
         await _require_member(conn, group.id, account)
         available = {i.actor_id for i in await store.list_group_availabilities(conn, group.id)}
-        if to_id not in available:
+        remote = {m.actor_id for m in await store.list_remote_members(conn, group.id)}
+        if to_id not in available | remote:
             raise NotFound("This member is not available.")
-        await store.insert_conversation_request(
+        request_id = await store.insert_conversation_request(
             conn, group_id=group.id, from_id=account.id, to_id=to_id, message=message
         )
+        if to_id in remote:
+            await job_store.insert_job(conn, SEND_CONVERSATION_REQUEST, {"request_id": request_id})
+        else:
+            await notifications.notify(
+                conn, [to_id], "conversation_request", actor_id=account.id,
+                group_id=group.id, subject=message,
+            )  # fmt: skip
+
+
+async def receive_conversation_request(
+    db: Pool, group: Actor, sender: Actor, recipient: Actor, *, message: str, uri: str
+) -> str:
+    """Keep a request from a person of another instance for a member here, and tell them.
+
+    For a group of ours, the sender must be one of its active members (and so must the
+    recipient); for a group of another instance, the sender must live where the group lives
+    (that instance vouches for its members) and the recipient must follow or belong to it.
+    """
+    message = " ".join(message.split())[:MAX_MESSAGE]
+    if sender.is_local or sender.kind != "person":
+        raise Forbidden("Only people ask for a conversation.")
+    if not recipient.is_local or recipient.kind != "person" or group.kind != "group":
+        raise NotFound("No such member here.")
+    if not message:
+        raise Invalid({"message": v.REQUIRED})
+    async with db.acquire() as conn, conn.transaction():
+        if group.is_local:
+            for person in (sender, recipient):
+                member = await group_store.get_membership(conn, group.id, person.id)
+                if member is None or member.state != "active":
+                    raise Forbidden("Only the group's members can do this.")
+        elif sender.domain != group.domain or not await store.is_follower_or_member(
+            conn, group.id, recipient.id
+        ):
+            raise Forbidden("Only the group's members can do this.")
+        request_id = await store.insert_conversation_request(
+            conn, group_id=group.id, from_id=sender.id, to_id=recipient.id, message=message,
+            uri=uri,
+        )  # fmt: skip
+        if request_id is None:
+            return "already received"
+        await notifications.notify(
+            conn, [recipient.id], "conversation_request", actor_id=sender.id,
+            group_id=group.id, subject=message,
+        )  # fmt: skip
+    return f"conversation request {request_id}"
+
+
+async def get_conversation_request_any(db: Pool, request_id: int) -> ConversationRequest:
+    """Return a request whoever asks (the federation worker delivers it)."""
+    async with db.acquire() as conn:
+        found = await store.get_conversation_request(conn, request_id)
+    if found is None:
+        raise NotFound("This request does not exist.")
+    return found
 
 
 async def list_conversation_requests(

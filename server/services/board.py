@@ -34,9 +34,11 @@ from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 
-# Jobs the federation worker runs: publish or update an item; send a local answer to a remote one.
+# Jobs the federation worker runs: publish or update an item; send a local answer to a remote
+# one; send the poster's reply back to the remote author of an answer.
 FEDERATE_BOARD_ITEM = "federate_board_item"
 SEND_BOARD_ANSWER = "send_board_answer"
+SEND_BOARD_REPLY = "send_board_reply"
 
 MAX_TITLE = 120
 MAX_DETAILS = 5000
@@ -305,6 +307,44 @@ async def answer_item(
         if not current.is_local:
             await job_store.insert_job(conn, SEND_BOARD_ANSWER, {"answer_id": answer_id})
     return answer_id
+
+
+async def reply_to_answer(
+    db: Pool, item: BoardItem, account: Account, answer_id: int, *, content: str
+) -> int:
+    """Reply, as the poster, to one answer: read by its author (by all when it is public).
+
+    A reply to an answer from another server (Mastodon, another Entraide) is sent back to its
+    author, privately when the answer was private.
+    """
+    content = content.strip()
+    errors = v.collect(content=v.check_text(content, max_length=MAX_ANSWER, required=True))
+    if errors:
+        raise Invalid(errors)
+    async with db.acquire() as conn, conn.transaction():
+        current = await store.get_item_for_update(conn, item.id)
+        if current is None:
+            raise NotFound("This need or offer does not exist.")
+        if not current.is_local or current.author_id != account.id:
+            raise Forbidden("Only the person who posted it can reply to its answers.")
+        answer = await store.get_answer(conn, answer_id)
+        if answer is None or answer.item_id != item.id or answer.in_reply_to_id is not None:
+            raise NotFound("This answer does not exist.")
+        if answer.author_id == account.id:
+            raise Forbidden("You cannot reply to your own answer.")
+        reply_id = await store.insert_answer(
+            conn,
+            item_id=item.id,
+            author_id=account.id,
+            public=answer.public,
+            content_html=render_text(content),
+            may_name=False,
+            in_reply_to_id=answer.id,
+        )
+        assert reply_id is not None
+        if answer.uri is not None:
+            await job_store.insert_job(conn, SEND_BOARD_REPLY, {"answer_id": reply_id})
+    return reply_id
 
 
 async def close_item(

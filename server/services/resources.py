@@ -2,7 +2,9 @@
 
 A document's type is read from its content, never trusted from its name: the name's extension
 must agree with what the bytes are, or the upload is refused. Files get names of our own and
-are served only to those who may read the group.
+are served only to those who may read the group. A public group's items federate to its
+followers (queued in the transaction that adds or removes them); items of remote public groups
+someone here follows are kept and shown to the people who follow them.
 """
 
 from __future__ import annotations
@@ -13,16 +15,23 @@ import secrets
 import zipfile
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from server import validation as v
 from server.config import Config
 from server.db import Connection, Pool
 from server.errors import Forbidden, Invalid, NotFound, Phrase
-from server.models import Account, Group, Resource
-from server.sanitize import render_text
+from server.models import Account, Actor, Group, RemoteResource, Resource
+from server.sanitize import render_text, sanitize_html
 from server.services.groups import can_read
+from server.storage import follows as follow_store
 from server.storage import groups as group_store
+from server.storage import jobs as job_store
 from server.storage import resources as store
+
+# The job that sends a public group's new item (Create) or its removal (Delete) to followers.
+FEDERATE_RESOURCE = "federate_resource"
+MAX_REMOTE_HTML = 20_000
 
 FOLDER = "documents"
 MAX_BYTES = 8 * 1024 * 1024
@@ -160,9 +169,31 @@ async def add_resource(
             description_html=render_text(description), link=link or None, file_name=file_name,
             media_type=media_type, size=size, original_name=original_name, tags=tag_list,
         )  # fmt: skip
+        if group.visibility == "public":
+            await job_store.insert_job(
+                conn, FEDERATE_RESOURCE, {"resource_id": resource_id, "action": "create"}
+            )
         resource = await store.get_resource(conn, resource_id)
     assert resource is not None
     return resource
+
+
+async def remove_resource(db: Pool, config: Config, resource: Resource, account: Account) -> None:
+    """Remove an item of the library: its author or the group's organizers may."""
+    async with db.acquire() as conn, conn.transaction():
+        organizer = await _require_member(conn, resource.group_id, account)
+        if not organizer and resource.author_id != account.id:
+            raise Forbidden("Only its author or the group's organizers can remove it.")
+        if not await store.delete_resource(conn, resource.id):
+            raise NotFound("This page does not exist.")
+        group = await group_store.get_group(conn, resource.group_id)
+        if group is not None and group.visibility == "public":
+            await job_store.insert_job(
+                conn, FEDERATE_RESOURCE,
+                {"resource_id": resource.id, "action": "delete", "group_id": group.id},
+            )  # fmt: skip
+    if resource.file_name is not None:
+        (config.uploads_dir / FOLDER / resource.file_name).unlink(missing_ok=True)
 
 
 async def _require_reader(conn: Connection, group_id: int, viewer: Account | None) -> Group:
@@ -184,11 +215,13 @@ async def list_library(
 
 
 async def get_resource(db: Pool, resource_id: int, viewer: Account | None) -> Resource:
+    """Return an item the viewer may read (a remote group's item came from a public group)."""
     async with db.acquire() as conn:
         resource = await store.get_resource(conn, resource_id)
         if resource is None:
             raise NotFound("This page does not exist.")
-        await _require_reader(conn, resource.group_id, viewer)
+        if resource.is_local:
+            await _require_reader(conn, resource.group_id, viewer)
     return resource
 
 
@@ -217,3 +250,67 @@ async def list_featured(db: Pool, group_id: int) -> list[Resource]:
         if group is None or group.visibility != "public":
             return []
         return await store.list_pinned(conn, group_id)
+
+
+# From federation: the items of remote public groups.
+
+
+async def receive_resource(db: Pool, group: Actor, data: RemoteResource) -> int | None:
+    """Keep (or refresh) a remote public group's item if someone here follows the group.
+
+    Only the group changes its own items. Return its id here, None if not kept.
+    """
+    if group.is_local or group.kind != "group":
+        raise Forbidden("Only a group publishes its library.")
+    tags = [t for t in (t.lstrip("#").lower() for t in data.tags) if TAG_RE.match(t)][:MAX_TAGS]
+    data = RemoteResource(
+        uri=data.uri, url=data.url, title=" ".join(data.title.split())[:MAX_TITLE] or "…",
+        description_html=sanitize_html(data.description_html[:MAX_REMOTE_HTML]),
+        link=data.link, media_type=(data.media_type or "")[:100] or None,
+        original_name=(data.original_name or "")[:200] or None, tags=tags,
+    )  # fmt: skip
+    # A link is https; a document may be served by the group's own instance over plain http
+    # (an instance on a loopback address).
+    same_host = urlsplit(data.link).netloc == urlsplit(data.uri).netloc
+    if len(data.link) > MAX_LINK or not (
+        data.link.startswith("https://") or (same_host and data.link.startswith("http://"))
+    ):
+        raise Invalid({"link": "Give a web address starting with https://."})
+    async with db.acquire() as conn, conn.transaction():
+        before = await store.find_resource_by_uri(conn, data.uri)
+        if before is not None and before.group_id != group.id:
+            raise Forbidden("Only the group can change its library.")
+        if before is None and not await follow_store.has_local_follower(conn, group.id):
+            return None
+        return await store.upsert_remote_resource(conn, group.id, None, data)
+
+
+async def receive_resource_delete(db: Pool, group: Actor, uri: str) -> bool:
+    """Remove a remote group's item at the group's word; another actor changes nothing."""
+    async with db.acquire() as conn, conn.transaction():
+        found = await store.find_resource_by_uri(conn, uri)
+        if found is None:
+            return False
+        if found.group_id != group.id:
+            raise Forbidden("Only the group can change its library.")
+        return await store.delete_resource(conn, found.id)
+
+
+async def is_remote_resource(db: Pool, uri: str) -> bool:
+    async with db.acquire() as conn:
+        return await store.find_resource_by_uri(conn, uri) is not None
+
+
+async def list_followed_resources(db: Pool, account: Account) -> list[Resource]:
+    """Return the library items of the remote groups the account follows."""
+    async with db.acquire() as conn:
+        return await store.list_followed_resources(conn, account.id)
+
+
+async def get_resource_any(db: Pool, resource_id: int) -> Resource:
+    """Return an item whoever may read it (the worker federates public groups' items only)."""
+    async with db.acquire() as conn:
+        resource = await store.get_resource(conn, resource_id)
+    if resource is None:
+        raise NotFound("This page does not exist.")
+    return resource

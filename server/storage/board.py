@@ -229,7 +229,7 @@ async def upsert_remote_item(conn: Connection, group_id: int, data: RemoteBoardI
 _ANSWERS = """
     SELECT r.id, r.item_id, r.author_id, a.name AS author_name, a.domain AS author_domain,
            a.display_name AS author_display_name, r.public, r.content_html, r.may_name,
-           r.created_at
+           r.created_at, r.uri, r.in_reply_to_id
     FROM board_answers r JOIN actors a ON a.id = r.author_id
 """
 
@@ -243,12 +243,15 @@ async def insert_answer(
     content_html: str,
     may_name: bool,
     uri: str | None = None,
+    in_reply_to_id: int | None = None,
 ) -> int | None:
-    """Record an answer; None when its remote id was already recorded."""
+    """Record an answer (or the poster's reply to one); None when its remote id was already
+    recorded."""
     answer_id: int | None = await conn.fetchval(
         """
-        INSERT INTO board_answers (item_id, author_id, public, content_html, may_name, uri)
-        VALUES ($1, $2, $3, $4, $5, $6)
+        INSERT INTO board_answers
+            (item_id, author_id, public, content_html, may_name, uri, in_reply_to_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (uri) DO NOTHING
         RETURNING id
         """,
@@ -258,6 +261,7 @@ async def insert_answer(
         content_html,
         may_name,
         uri,
+        in_reply_to_id,
     )
     return answer_id
 
@@ -265,11 +269,13 @@ async def insert_answer(
 async def list_answers(
     conn: Connection, item_id: int, *, viewer_id: int | None, all_private: bool
 ) -> list[BoardAnswer]:
-    """Return the answers a viewer may read: public ones, their own, or all for the poster."""
+    """Return the answers a viewer may read: public ones, their own and the poster's replies to
+    them, or all for the poster."""
     rows = await conn.fetch(
         _ANSWERS
         + """
-        WHERE r.item_id = $1 AND (r.public OR $3 OR r.author_id = $2)
+        WHERE r.item_id = $1 AND (r.public OR $3 OR r.author_id = $2
+              OR r.in_reply_to_id IN (SELECT id FROM board_answers WHERE author_id = $2))
         ORDER BY r.id
         """,
         item_id,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from server.db import Connection
-from server.models import Resource
+from server.models import RemoteResource, Resource
 
 _SELECT = """
     SELECT r.id, r.group_id, g.name AS group_name, r.author_id, a.name AS author_name, r.title,
            r.description, r.description_html, r.link, r.file_name, r.media_type, r.size,
-           r.original_name, r.tags, r.pinned_at, r.created_at
+           r.original_name, r.tags, r.pinned_at, r.created_at, r.uri, r.url,
+           g.domain AS group_domain
     FROM resources r
     JOIN actors g ON g.id = r.group_id
     LEFT JOIN actors a ON a.id = r.author_id
@@ -90,3 +91,61 @@ async def update_pinned(conn: Connection, resource_id: int, *, pinned: bool) -> 
         resource_id,
         pinned,
     )
+
+
+async def delete_resource(conn: Connection, resource_id: int) -> bool:
+    result: str = await conn.execute("DELETE FROM resources WHERE id = $1", resource_id)
+    return result.endswith(" 1")
+
+
+async def find_resource_by_uri(conn: Connection, uri: str) -> Resource | None:
+    row = await conn.fetchrow(_SELECT + " WHERE r.uri = $1", uri)
+    return Resource(**dict(row)) if row else None
+
+
+async def upsert_remote_resource(
+    conn: Connection, group_id: int, author_id: int | None, data: RemoteResource
+) -> int:
+    """Insert or refresh a remote group's library item by its ActivityPub id; return its id."""
+    resource_id: int = await conn.fetchval(
+        """
+        INSERT INTO resources (uri, url, group_id, author_id, title, description_html, link,
+                               media_type, original_name, tags)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (uri) DO UPDATE SET
+            url = EXCLUDED.url, title = EXCLUDED.title,
+            description_html = EXCLUDED.description_html, link = EXCLUDED.link,
+            media_type = EXCLUDED.media_type, original_name = EXCLUDED.original_name,
+            tags = EXCLUDED.tags
+        RETURNING id
+        """,
+        data.uri,
+        data.url,
+        group_id,
+        author_id,
+        data.title,
+        data.description_html,
+        data.link,
+        data.media_type,
+        data.original_name,
+        data.tags,
+    )
+    return resource_id
+
+
+async def list_followed_resources(
+    conn: Connection, follower_id: int, *, limit: int = 50
+) -> list[Resource]:
+    """Return the library items of remote groups an account follows, newest first."""
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        WHERE r.uri IS NOT NULL
+          AND r.group_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                             AND state = 'accepted')
+        ORDER BY r.id DESC LIMIT $2
+        """,
+        follower_id,
+        limit,
+    )
+    return [Resource(**dict(r)) for r in rows]

@@ -46,6 +46,11 @@ def test_demo_json_lists_what_it_made_and_runs_again_beside_it(pg_url: str, tmp_
     assert [i["state"] for i in one["board"]].count("fulfilled") == 1
     assert one["availability"] and any("écouter" in t for t in one["never_public"])
     assert one["goals"] and one["goals"][0]["title"] in one["never_public"]
+    # A shared goal with its follow-ups, members only; a pinned link and a pinned document.
+    assert one["goals"][0]["visibility"] == "members" and one["goals"][0]["followups"] >= 2
+    library = one["library"]
+    assert sorted(r["document"] for r in library) == [False, True]
+    assert all(r["pinned"] and "/library/" in r["url"] for r in library)
     human = run(env, "demo")
     assert human.returncode == 0, human.stderr
     assert "events:" in human.stdout and "/groups/" in human.stdout

@@ -42,7 +42,7 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
         paths += [(f"/users/{row['name']}", {}), (f"/users/{row['name']}", AP)]
         paths += [(f"/users/{row['name']}/outbox?page=true", AP)]
         paths += [(f"/api/v1/accounts/{row['id']}/statuses", {})]
-    objects = ("posts", "events", "petitions", "mobilizations")
+    objects = ("posts", "events", "petitions", "mobilizations", "goals")
     for table in objects:
         prefix = f"/{table}"
         for row in instance.sql(f"SELECT id FROM {table}"):  # fixed table names
@@ -52,6 +52,12 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
                 paths += [(f"/api/v1/statuses/{row['id']}/context", {})]
             if table == "events":
                 paths += [(f"/events/{row['id']}/event.ics", {})]
+    for row in instance.sql("SELECT id FROM resources"):
+        paths += [(f"/library/{row['id']}", {}), (f"/library/{row['id']}", AP)]
+    for row in instance.sql(
+        "SELECT a.name FROM actors a JOIN groups g ON g.actor_id = a.id WHERE a.domain IS NULL"
+    ):
+        paths += [(f"/groups/{row['name']}/goals", {}), (f"/groups/{row['name']}/library", {})]
     for row in instance.sql("SELECT uri FROM outbox_activities"):
         if row["uri"].startswith(instance.base_url):
             paths.append((row["uri"][len(instance.base_url) :], AP))

@@ -335,7 +335,7 @@ def test_mastodon_update_person_refreshes_the_profile(
     assert world.follow_state(camille.uri) == "accepted"
 
 
-def post_need(world: World, title: str) -> str:
+def post_need(world: World, title: str, answers: str = "private") -> str:
     """Post a need on the group's board as its owner, by the services; return its id."""
 
     async def run() -> int:
@@ -347,7 +347,7 @@ def post_need(world: World, title: str) -> str:
             until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
             item = await board.create_item(
                 pool, config, group, owner, kind="need", category="transport", title=title,
-                details="", area="Belleville", valid_until=until,
+                details="", area="Belleville", valid_until=until, answers=answers,
             )  # fmt: skip
             return item.id
         finally:
@@ -386,6 +386,106 @@ def test_mastodon_private_mention_answering_a_need_is_a_private_answer(
     # Nobody but the poster reads it: not on the item's public page.
     page = world.client.get(item, headers={"accept": "text/html"})
     assert page.status_code == 200 and "je peux vous emmener" not in page.text
+
+
+def reply_as_poster(world: World, item_uri: str, answer_uri: str, content: str) -> None:
+    """Reply to an answer as the item's poster (the group's owner), by the services."""
+
+    async def run() -> None:
+        pool = await create_pool(world.instance.database_url, min_size=1, max_size=2)
+        try:
+            owner = await accounts.get_account_by_username(pool, "owner")
+            item = await board.get_item(pool, int(item_uri.rsplit("/", 1)[1]), owner)
+            [answer] = [a for a in await board.list_answers(pool, item, owner)
+                        if a.uri == answer_uri]  # fmt: skip
+            await board.reply_to_answer(pool, item, owner, answer.id, content=content)
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+
+
+def replies_to(world: World, note_id: str) -> list[tuple[Any, dict[str, Any]]]:
+    """Return the Creates Camille's server received that reply to one of her notes."""
+    found = []
+    for request in world.peers["mastodon"].server.received:
+        if request.method == "POST":
+            activity = json.loads(request.body)
+            obj = activity.get("object")
+            if (
+                activity.get("type") == "Create"
+                and isinstance(obj, dict)
+                and (obj.get("inReplyTo") == note_id)
+            ):
+                found.append((request, activity))
+    return found
+
+
+def assert_signed_by_owner(world: World, request: Any) -> None:
+    owner = world.instance.ap_get(f"{world.instance.base_url}/users/owner").json()
+    parsed = parse_request_signature(
+        request.method, request.path, request.headers, request.body, scheme="http"
+    )
+    assert parsed.key_id == owner["publicKey"]["id"]
+    verify_signature(parsed, owner["publicKey"]["publicKeyPem"])
+
+
+def test_posters_reply_to_a_private_mastodon_answer_goes_back_to_its_author_only(
+    world: World, mastodon_follow: dict[str, Any]
+) -> None:
+    item = post_need(world, "Des cartons pour un déménagement")
+    create, outcome = world.replay(
+        "mastodon",
+        "create_note_direct_mention",
+        rewrites={"https://entraide.example/board/1": item,
+                  "113512093441990001": "113512093441990004"},
+    )  # fmt: skip
+    assert outcome.startswith("answer "), outcome
+    camille = world.peers["mastodon"].actor
+
+    reply_as_poster(world, item, create["object"]["id"], "Merci ! Mardi à 8 h 30 ?")
+
+    request, sent = wait_for(lambda: replies_to(world, create["object"]["id"]))[0]
+    note = sent["object"]
+    # A private mention of Camille alone, to her own inbox, as Mastodon sends one.
+    assert request.path == "/users/camille/inbox"
+    assert (sent["to"], sent["cc"]) == (note["to"], note["cc"]) == ([camille.uri], [])
+    assert "https://www.w3.org/ns/activitystreams#Public" not in request.body.decode()
+    assert {"type": "Mention", "href": camille.uri} == {
+        k: v for k, v in note["tag"][0].items() if k != "name"
+    }
+    assert 'class="u-url mention"' in note["content"] and "Mardi à 8 h 30" in note["content"]
+    assert note["attributedTo"] == sent["actor"] == f"{world.instance.base_url}/users/owner"
+    assert_signed_by_owner(world, request)
+    # Kept private here too: not on the item's public page, not in the outbox listing.
+    page = world.client.get(item, headers={"accept": "text/html"})
+    assert page.status_code == 200 and "Mardi à 8 h 30" not in page.text
+    outbox = world.instance.ap_get(f"{world.instance.base_url}/users/owner/outbox?page=true")
+    assert "Mardi à 8 h 30" not in outbox.text
+
+
+def test_posters_reply_to_a_public_mastodon_answer_is_public_and_mentions_its_author(
+    world: World, mastodon_follow: dict[str, Any]
+) -> None:
+    item = post_need(world, "Une perceuse pour l'après-midi", answers="public")
+    public = "https://www.w3.org/ns/activitystreams#Public"
+    create, outcome = world.replay(
+        "mastodon",
+        "create_note_direct_mention",
+        rewrites={"https://entraide.example/board/1": item,
+                  "https://entraide.example/groups/voisins/followers": public,
+                  "113512093441990001": "113512093441990005"},
+    )  # fmt: skip
+    assert outcome.startswith("answer "), outcome
+    assert [a["public"] for a in answers_of(world, item)] == [True]
+    camille = world.peers["mastodon"].actor
+
+    reply_as_poster(world, item, create["object"]["id"], "Parfait, je passe la prendre.")
+
+    _request, sent = wait_for(lambda: replies_to(world, create["object"]["id"]))[0]
+    note = sent["object"]
+    assert (note["to"], note["cc"]) == ([public], [camille.uri])
+    assert note["tag"][0]["href"] == camille.uri
 
 
 def test_mastodon_answer_to_a_missing_or_closed_item_changes_nothing(

@@ -10,10 +10,11 @@ import pytest
 from server.config import Config
 from server.db import Pool
 from server.errors import Forbidden, Invalid
-from server.models import Availability
-from server.services import availability
+from server.models import Account, Actor, Availability, Group
+from server.services import actors, availability, follows, groups
 from server.services.availability import next_window
 from tests.factories import make_account, make_accounts, make_group, make_member, snapshot
+from tests.server.test_moderation_service import remote_person
 
 
 async def test_available_now_is_seen_by_members_only(db: Pool, config: Config) -> None:
@@ -100,4 +101,79 @@ async def test_bad_input_changes_nothing(
         else:
             await availability.add_weekly_window(db, group, owner, **form)
     assert field in caught.value.fields
+    assert await snapshot(db) == before
+
+
+async def _remote_member(db: Pool, group: Group, owner: Account, name: str) -> Actor:
+    """A person of another instance let into a members-only group by its owner."""
+    person = await remote_person(db, name)
+    group_actor = await actors.get_actor(db, group.id)
+    await follows.receive_follow(db, person, group_actor, f"{person.uri}#follows/1")
+    await groups.decide_request(db, group, owner, person.id, approve=True)
+    return person
+
+
+async def test_asking_a_member_of_another_instance_queues_a_private_message(
+    db: Pool, config: Config
+) -> None:
+    owner = await make_account(db, config, "cv1")
+    group = await make_group(db, config, owner, visibility="members", join_policy="approval")
+    bob = await _remote_member(db, group, owner, "bob")
+
+    [listed] = await availability.list_remote_members(db, group, owner)
+    assert (listed.actor_id, listed.domain) == (bob.id, "ailleurs.example")
+    await availability.ask_for_conversation(db, group, owner, bob.id, message="Un café jeudi ?")
+
+    async with db.acquire() as conn:
+        rows = await conn.fetch("SELECT payload FROM jobs WHERE kind = $1",
+                                availability.SEND_CONVERSATION_REQUEST)  # fmt: skip
+    assert len(rows) == 1
+    # Nobody else was asked: the message is nowhere but in the request (never in a job).
+    assert "café" not in rows[0]["payload"]
+
+
+async def test_a_request_from_another_instance_reaches_the_member_it_names(
+    db: Pool, config: Config
+) -> None:
+    owner = await make_account(db, config, "cv3")
+    group = await make_group(db, config, owner, visibility="members", join_policy="approval")
+    bob = await _remote_member(db, group, owner, "bob2")
+    group_actor = await actors.get_actor(db, group.id)
+    recipient = await actors.get_actor(db, owner.id)
+
+    outcome = await availability.receive_conversation_request(
+        db, group_actor, bob, recipient, message="Je suis libre ce soir", uri=f"{bob.uri}#c/1"
+    )
+    again = await availability.receive_conversation_request(
+        db, group_actor, bob, recipient, message="Je suis libre ce soir", uri=f"{bob.uri}#c/1"
+    )
+
+    assert outcome.startswith("conversation request") and again == "already received"
+    [request] = await availability.list_conversation_requests(db, group, owner)
+    assert (request.from_id, request.from_domain, request.message) == (
+        bob.id, "ailleurs.example", "Je suis libre ce soir",
+    )  # fmt: skip
+    async with db.acquire() as conn:
+        kinds = await conn.fetch(
+            "SELECT subject FROM notifications WHERE account_id = $1 AND kind = $2",
+            owner.id, "conversation_request",
+        )  # fmt: skip
+    assert [k["subject"] for k in kinds] == ["Je suis libre ce soir"]
+
+
+async def test_a_request_from_a_non_member_of_another_instance_changes_nothing(
+    db: Pool, config: Config
+) -> None:
+    owner = await make_account(db, config, "cv4")
+    group = await make_group(db, config, owner, visibility="members", join_policy="approval")
+    stranger = await remote_person(db, "mallory")
+    group_actor = await actors.get_actor(db, group.id)
+    recipient = await actors.get_actor(db, owner.id)
+    before = await snapshot(db)
+
+    with pytest.raises(Forbidden):
+        await availability.receive_conversation_request(
+            db, group_actor, stranger, recipient, message="Bonjour", uri=f"{stranger.uri}#c/1"
+        )
+
     assert await snapshot(db) == before

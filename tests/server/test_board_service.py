@@ -10,7 +10,7 @@ import pytest
 
 from server.config import Config
 from server.db import Pool
-from server.errors import Conflict, Forbidden, Invalid
+from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, BoardItem, Group
 from server.services import board
 from server.services.board import BoardFilters
@@ -243,3 +243,43 @@ async def test_the_board_of_a_members_only_group_stays_inside(db: Pool, config: 
         await board.list_board(db, group, None, BoardFilters())
     with pytest.raises(Forbidden):
         await board.get_item(db, item.id, None)
+
+
+async def test_the_posters_reply_to_a_private_answer_is_read_by_its_author_only(
+    db: Pool, config: Config
+) -> None:
+    owner, member, group = await group_of_two(db, config)
+    third = await make_account(db, config)
+    await make_member(db, group, third)
+    item = await posted(db, config, group, owner)
+    answer_id = await board.answer_item(
+        db, item, member, content="Je peux conduire.", public=False, may_name=False
+    )
+
+    reply_id = await board.reply_to_answer(db, item, owner, answer_id, content="Merci, à 9 h ?")
+
+    assert [a.id for a in await board.list_answers(db, item, member)] == [answer_id, reply_id]
+    assert [a.id for a in await board.list_answers(db, item, owner)] == [answer_id, reply_id]
+    assert await board.list_answers(db, item, third) == []
+    # A local answerer reads it here: nothing to send to another server.
+    assert await jobs(db, board.SEND_BOARD_REPLY) == []
+
+
+async def test_only_the_poster_replies_to_an_answer(db: Pool, config: Config) -> None:
+    owner, member, group = await group_of_two(db, config)
+    third = await make_account(db, config)
+    await make_member(db, group, third)
+    item = await posted(db, config, group, owner)
+    answer_id = await board.answer_item(
+        db, item, member, content="Je peux conduire.", public=False, may_name=False
+    )
+    before = await snapshot(db)
+
+    with pytest.raises(Forbidden):
+        await board.reply_to_answer(db, item, third, answer_id, content="Moi aussi")
+    with pytest.raises(NotFound):  # an answer of another item
+        await board.reply_to_answer(db, item, owner, answer_id + 1000, content="Merci")
+    with pytest.raises(Invalid):
+        await board.reply_to_answer(db, item, owner, answer_id, content="  ")
+
+    assert await snapshot(db) == before

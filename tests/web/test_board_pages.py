@@ -123,3 +123,25 @@ async def test_someone_else_cannot_close_an_item(
     response = await malik.post(f"{url}/close", {"state": "fulfilled"})
     assert response.status_code == 403
     assert await snapshot(db) == before
+
+
+async def test_the_poster_replies_to_a_private_answer_on_the_items_page(
+    visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    (poster, helper, other), slug = await members(visitors, db, web_config, "rosa", "malo", "inna")
+    url = await post_item(poster, slug)
+    await helper.post(f"{url}/answers", {"content": "Je peux vous conduire."})
+    form = (await poster.page(url)).one("form", class_="answer-reply")
+    assert (await helper.page(url)).find("form", class_="answer-reply") is None
+
+    response = await poster.post(form.attrs["action"], {"content": "Merci, à 8 h 30 ?"})
+
+    assert response.status_code == 303
+    assert "Merci, à 8 h 30 ?" in (await helper.page(url)).text
+    assert "Merci, à 8 h 30 ?" not in (await other.page(url)).text
+    assert "Merci, à 8 h 30 ?" not in (await visitors().page(url)).text
+    # Nobody but the poster replies: the same form from the answerer is refused.
+    before = await snapshot(db)
+    response = await helper.post(form.attrs["action"], {"content": "Moi aussi"})
+    assert response.status_code == 403
+    assert await snapshot(db) == before

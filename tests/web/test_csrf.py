@@ -169,6 +169,7 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "rest": "v1/anything",
         "token_id": "1",
         "item_id": str(item.id),
+        "answer_id": "1",
         "availability_id": "1",
         "resource_id": "1",
         "goal_id": "1",

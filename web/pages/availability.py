@@ -26,6 +26,7 @@ async def availability_page(
         "group": group,
         "membership": await groups.get_membership(db, group, account),
         "available": await availability.list_available(db, group, account),
+        "remote_members": await availability.list_remote_members(db, group, account),
         "mine": await availability.list_my_availabilities(db, group, account),
         "requests": await availability.list_conversation_requests(db, group, account),
         "form": form or {"minutes": "60", "weekday": "0", "start": "18:00", "end": "20:00"},

@@ -134,3 +134,20 @@ async def close(request: Request, form: FormData) -> Response:
     except Invalid as exc:
         return await item_page(request, form=form_values(form), errors=exc.fields)
     return redirect(request, f"/board/{item.id}")
+
+
+async def reply(request: Request, form: FormData) -> Response:
+    """The poster replies to one answer (sent back to its author's server when remote)."""
+    account = await require_account(request)
+    item = await _item(request)
+    try:
+        await board.reply_to_answer(
+            request.app.state.db,
+            item,
+            account,
+            parse_id(request.path_params["answer_id"]),
+            content=field(form, "content"),
+        )
+    except Invalid as exc:
+        return await item_page(request, form=form_values(form), errors=exc.fields)
+    return redirect(request, f"/board/{item.id}")

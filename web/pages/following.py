@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.errors import Invalid
-from server.services import follows, groups, mobilizations, petitions, posts
+from server.services import follows, goals, groups, mobilizations, petitions, posts, resources
 from web.forms import field, form_values, parse_id, require_account
 from web.pages.groups import group_page
 from web.render import redirect, render
@@ -34,6 +34,8 @@ async def following_page(
         "failed": await follows.list_failed_lookups(db, account),
         "petitions": await petitions.list_followed_petitions(db, account),
         "mobilizations": await mobilizations.list_followed_mobilizations(db, account),
+        "library": await resources.list_followed_resources(db, account),
+        "goals": await goals.list_followed_goals(db, account),
         "form": form or {},
         "errors": errors or {},
         "queued": request.query_params.get("queued") == "1",

@@ -6,7 +6,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from server.errors import Invalid
+from server.errors import Invalid, NotFound
 from server.services import groups, resources
 from web.forms import field, form_values, parse_id, require_account
 from web.render import current_account, redirect, render
@@ -71,7 +71,22 @@ async def resource_page(request: Request) -> Response:
     resource = await resources.get_resource(
         db, parse_id(request.path_params["resource_id"]), account
     )
+    if not resource.is_local:
+        raise NotFound("This page does not exist.")
     return redirect(request, f"/groups/{resource.group_name}/library#r{resource.id}")
+
+
+async def remove(request: Request, form: FormData) -> Response:
+    """Remove an item (its author or an organizer); a public group's followers are told."""
+    account = await require_account(request)
+    db = request.app.state.db
+    resource = await resources.get_resource(
+        db, parse_id(request.path_params["resource_id"]), account
+    )
+    if not resource.is_local:
+        raise NotFound("This page does not exist.")
+    await resources.remove_resource(db, request.app.state.config, resource, account)
+    return redirect(request, f"/groups/{resource.group_name}/library")
 
 
 async def document_file(request: Request) -> Response:
