@@ -29,6 +29,7 @@ from server.services.mobilizations import (
     SEND_ALLIANCE,
 )
 from server.services.moderation import SEND_FLAG
+from server.services.muting import SEND_BLOCK
 from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
 from server.worker import JOB_ENDED, Handler, run_worker
@@ -61,6 +62,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_FOLLOW: bind(outgoing.send_follow),
         RESOLVE_AND_FOLLOW: bind(outgoing.resolve_and_follow),
         SEND_LIKE: bind(outgoing.send_like),
+        SEND_BLOCK: bind(outgoing.send_block),
         SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
         FEDERATE_PETITION: bind(petition_objects.federate_petition),

@@ -322,6 +322,24 @@ async def send_like(fed: Federation, job: Job) -> None:
     await _send_private(fed, liker, document, author.inbox)
 
 
+async def send_block(fed: Federation, job: Job) -> None:
+    """Send a local person's Block (or its Undo) to the blocked person's server.
+
+    Mastodon sends it too (block_service.rb), to that person alone: their server then hides
+    the blocker from them and stops delivering their interactions.
+    """
+    blocker = await actors.get_actor(fed.db, int(str(job.payload["actor_id"])))
+    target = await actors.get_actor(fed.db, int(str(job.payload["target_id"])))
+    if target.inbox is None or target.uri is None:
+        raise PermanentJobError("target has no inbox")
+    blocker_uri = fed.urls.actor(blocker)
+    block_id = str(job.payload["block_uri"])
+    document = activity(block_id, "Block", blocker_uri, target.uri, to=[target.uri], cc=[])
+    if job.payload.get("undo"):
+        document = _undo(document, f"{block_id}/undo")
+    await _send_private(fed, blocker, document, target.inbox)
+
+
 async def send_account_delete(fed: Federation, job: Job) -> None:
     """Tell every server that knew a deleted account that it is gone (Delete of the actor)."""
     actor = await actors.get_actor(fed.db, int(str(job.payload["actor_id"])))

@@ -21,7 +21,7 @@ from federation.objects import petitions as petition_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, Attachment, RemoteNote
-from server.services import actors, follows, inbound
+from server.services import actors, follows, inbound, muting
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
 
@@ -60,6 +60,9 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         return await petition_objects.receive_undo_vote(fed, obj, actor)
     if inner_type == "Join" and isinstance(obj, dict):
         return await event_objects.on_leave(fed, activity, actor)
+    if inner_type == "Block" and isinstance(obj, dict) and id_of(obj):
+        removed = await muting.receive_undo_block(fed.db, actor, str(id_of(obj)))
+        return "unblocked" if removed else "no such block"
     like_uri = id_of(obj)
     if inner_type in ("Like", "") and like_uri:
         removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
@@ -350,6 +353,14 @@ async def on_like(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
     return "liked"
 
 
+async def on_block(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    """Apply a remote person's Block of a local person (Mastodon sends it on a block)."""
+    if await inbox_service.was_undone(fed.db, str(activity["id"]), str(actor.uri)):
+        return "ignored: undone before it was processed"
+    target = await _local_target(fed, id_of(activity.get("object")))
+    return await muting.receive_block(fed.db, actor, target, str(activity["id"]))
+
+
 HANDLERS: dict[str, ActivityHandler] = {
     "Follow": on_follow,
     "Undo": on_undo,
@@ -360,6 +371,7 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Block": on_block,
     "Flag": moderation_objects.on_flag,
     "Offer": mobilization_objects.on_offer,
     "Join": event_objects.on_join,

@@ -517,6 +517,9 @@ class Relationship:
     id: int
     following: bool
     requested: bool
+    muting: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
 
 
 # Mutual support: the board of needs and offers, availability.

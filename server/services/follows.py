@@ -11,6 +11,7 @@ from server.storage import follows as store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 from server.storage import moderation as moderation_store
+from server.storage import muting as muting_store
 
 # Jobs the federation worker turns into activities.
 SEND_FOLLOW_RESPONSE = "send_follow_response"  # Accept or Reject of a received Follow
@@ -31,6 +32,17 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
     async with db.acquire() as conn, conn.transaction():
         state = "accepted"
         members_only = False
+        # A person who blocked (or was blocked by) the follower is not followed by them.
+        if target.kind == "person" and await muting_store.is_blocked_either_way(
+            conn, follower.id, target.id
+        ):
+            await job_store.insert_job(
+                conn,
+                SEND_FOLLOW_RESPONSE,
+                {"follower_id": follower.id, "target_id": target.id, "accept": False,
+                 "follow_uri": follow_uri},
+            )  # fmt: skip
+            return "rejected"
         if target.kind == "group":
             if await moderation_store.is_banned(conn, target.id, follower.id):
                 await job_store.insert_job(

@@ -21,6 +21,7 @@ from server.storage import events as event_store
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
+from server.storage import muting as muting_store
 from server.storage import posts as post_store
 
 MAX_REMOTE_HTML = 100_000
@@ -65,6 +66,11 @@ async def receive_note(
         relay = False
         if note.in_reply_to_id is not None:
             parent = await post_store.get_post(conn, note.in_reply_to_id)
+            # A person blocked by the author they answer is not heard (Mastodon drops it too).
+            if parent is not None and await muting_store.is_blocked_either_way(
+                conn, author.id, parent.author_id
+            ):
+                return None
             if parent is not None and parent.group_id is not None:
                 group_id = parent.group_id
                 parent_group = await group_store.get_group(conn, parent.group_id)
@@ -250,6 +256,11 @@ async def receive_like(db: Pool, actor: Actor, post_id: int, like_uri: str | Non
     async with db.acquire() as conn, conn.transaction():
         if await post_store.is_deleted(conn, post_id) is not False:
             raise NotFound("No such post here.")
+        post = await post_store.get_post(conn, post_id)
+        if post is not None and await muting_store.is_blocked_either_way(
+            conn, actor.id, post.author_id
+        ):
+            raise Forbidden("The post's author blocked this person.")
         liked = await post_store.insert_like(conn, actor.id, post_id, like_uri)
         post = await post_store.get_post(conn, post_id) if liked else None
         if post is not None and post.author_id is not None:
