@@ -20,7 +20,12 @@ from server.services import mail, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
-from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
+from server.services.follows import (
+    RESOLVE_AND_FOLLOW,
+    SEND_FOLLOW,
+    SEND_FOLLOW_RESPONSE,
+    SEND_GROUP_RULES,
+)
 from server.services.inbox import PROCESS_INBOX
 from server.services.mobilizations import (
     FEDERATE_MOBILIZATION,
@@ -63,6 +68,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         RESOLVE_AND_FOLLOW: bind(outgoing.resolve_and_follow),
         SEND_LIKE: bind(outgoing.send_like),
         SEND_BLOCK: bind(outgoing.send_block),
+        SEND_GROUP_RULES: bind(outgoing.send_group_rules),
         SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
         FEDERATE_PETITION: bind(petition_objects.federate_petition),

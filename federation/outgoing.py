@@ -7,6 +7,7 @@ activity unchanged: Mastodon drops activities signed by someone other than their
 
 from __future__ import annotations
 
+import html
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -338,6 +339,43 @@ async def send_block(fed: Federation, job: Job) -> None:
     if job.payload.get("undo"):
         document = _undo(document, f"{block_id}/undo")
     await _send_private(fed, blocker, document, target.inbox)
+
+
+async def send_group_rules(fed: Federation, job: Job) -> None:
+    """Send a members-only group's rules to the remote person who asked to join it.
+
+    A `Create{Note}` by the group addressed to that person alone, mentioning them (Mastodon
+    shows it as a direct message), `inReplyTo` their `Follow` so that an Entraide server keeps
+    it with the request. It is never listed anywhere, and its id answers 404.
+    """
+    group = await actors.get_actor(fed.db, int(str(job.payload["group_id"])))
+    person = await actors.get_actor(fed.db, int(str(job.payload["follower_id"])))
+    rules = await follows.get_rules_shown(fed.db, group.id, person.id)
+    if rules is None:
+        return  # decided (or withdrawn) before the rules went out: nothing to say any more
+    if person.inbox is None or person.uri is None:
+        raise PermanentJobError("the person has no inbox")
+    group_uri = fed.urls.actor(group)
+    handle = f"@{person.name}@{person.domain}"
+    mention = (
+        f'<span class="h-card"><a href="{html.escape(person.url or person.uri)}" '
+        f'class="u-url mention">{html.escape(handle)}</a></span>'
+    )
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in rules.splitlines() if line.strip())
+    content = (
+        f"<p>{mention} Your request to join {html.escape(group.display_name or group.name)} "
+        "awaits its moderators. Its rules, which you accept by joining:</p>"
+        + (body or "<p>(no rules)</p>")
+    )
+    note_id = f"{group_uri}/rules/{_stamp()}"
+    note = {
+        "id": note_id, "type": "Note", "attributedTo": group_uri, "content": content,
+        "inReplyTo": str(job.payload["follow_uri"]), "to": [person.uri], "cc": [],
+        "tag": [{"type": "Mention", "href": person.uri, "name": handle}],
+        "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }  # fmt: skip
+    document = activity(f"{note_id}/activity", "Create", group_uri, note, to=[person.uri], cc=[])
+    await _send_private(fed, group, document, person.inbox)
 
 
 async def send_account_delete(fed: Federation, job: Job) -> None:

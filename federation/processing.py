@@ -206,6 +206,16 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     authors = ids_of(obj.get("attributedTo"))
     if authors and actor.uri not in authors:
         return "refused: the object is attributed to someone else"
+    # A members-only group's rules, in answer to a local person's Follow (see FEDERATION.md).
+    answered = id_of(obj.get("inReplyTo"))
+    if (
+        answered
+        and actor.kind == "group"
+        and fed.urls.is_local(answered)
+        and fed.urls.local_post_id(answered) is None
+    ):
+        rules = text_of(obj.get("content"), 20_000)
+        return await follows.receive_group_rules(fed.db, actor, answered, rules)
     # A poll vote is a signature, never a post (Mastodon: create.rb#poll_vote?).
     if petition_objects.is_vote(obj):
         return await petition_objects.receive_vote(fed, obj, actor)

@@ -27,3 +27,9 @@ CREATE INDEX person_blocks_target ON person_blocks (target_id);
 ALTER TABLE memberships ADD COLUMN rules_shown TEXT;
 -- The rules a remote members-only group sent with its answer to a local person's request.
 ALTER TABLE follows ADD COLUMN rules_received TEXT;
+INSERT INTO notification_kinds
+    (kind, label_en, label_fr, grouped_en, grouped_fr, default_delivery, api_type)
+VALUES
+    ('group_rules', '{actor} sent you its rules: your request to join awaits its moderators',
+     '{actor} vous a envoyé ses règles : votre demande d’adhésion attend ses modérateurs',
+     NULL, NULL, 'email', NULL);

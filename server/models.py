@@ -50,6 +50,7 @@ class Member:
     role: str
     state: str
     joined_at: datetime
+    rules_shown: str | None = None  # the rules the person was shown when asking to join
 
     @property
     def is_moderator(self) -> bool:

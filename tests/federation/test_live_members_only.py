@@ -266,3 +266,52 @@ def test_member_who_leaves_from_b_stops_receiving(pair: tuple[LiveInstance, Live
     post_id = publish(a, group, text)
     wait_until(lambda: not a.sql("SELECT 1 FROM jobs WHERE kind = 'federate_post'"))
     assert a.sql("SELECT 1 FROM outbox_activities WHERE post_id = $1", post_id) == []
+
+
+def test_the_rules_reach_a_remote_person_before_moderators_decide(
+    pair: tuple[LiveInstance, LiveInstance],
+) -> None:
+    a, b = pair
+    owner_name, slug, member_name = unique("alice"), unique("cercle"), unique("bob")
+    a.create_user(owner_name)
+    a.create_group(slug, owner_name, join="approval", visibility="members")
+    rules = f"Ce qui est dit ici reste ici {secrets.token_hex(4)}\nPas de conseils non sollicités"
+    # (the settings form that writes rules is tested with the group pages)
+    a.sql("UPDATE groups SET rules = $2 WHERE actor_id ="
+          " (SELECT id FROM actors WHERE name = $1 AND domain IS NULL)", slug, rules)  # fmt: skip
+    b.create_user(member_name)
+    owner, member = browser(a, owner_name), browser(b, member_name)
+    follow_from_b(b, member, a, slug)
+
+    # A sends the rules to the person alone, as the group, in answer to their Follow.
+    [sent] = wait_until(
+        lambda: a.sql("SELECT payload::text AS body FROM outbox_activities WHERE type = 'Create'"
+                      " AND delivered = 1 AND payload::text LIKE '%/rules/%'"
+                      " AND payload::text LIKE $1", f"%{member_name}%")
+    )  # fmt: skip
+    create = json.loads(sent["body"])
+    bob_uri = b.actor_uri(member_name)
+    assert create["actor"] == a.actor_uri(slug, "groups")
+    assert create["to"] == [bob_uri] and create["cc"] == []
+    assert create["object"]["to"] == [bob_uri] and create["object"]["cc"] == []
+    assert "awaits its moderators" in create["object"]["content"]
+    assert rules.splitlines()[0] in create["object"]["content"]
+    [follow] = wait_until(
+        lambda: b.sql(
+            "SELECT f.uri FROM follows f JOIN actors p ON p.id = f.follower_id"
+            " WHERE f.rules_received IS NOT NULL AND p.name = $1",
+            member_name,
+        )
+    )
+    assert create["object"]["inReplyTo"] == follow["uri"]
+    assert httpx.get(create["object"]["id"], timeout=10).status_code == 404
+    # B keeps them with the request: the person reads them, and is told.
+    page = member.get("/following").text
+    assert rules.splitlines()[0] in page and "waiting for approval" in page
+    assert "sent you its rules" in member.get("/notifications").text
+    assert b.sql("SELECT 1 FROM posts WHERE content_html LIKE '%awaits its moderators%'") == []
+
+    # A's moderators see the request with the rules it was shown.
+    members = owner.get(f"/groups/{slug}/members").text
+    assert "Rules shown with this request" in members
+    assert rules.splitlines()[0] in members
