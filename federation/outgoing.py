@@ -99,7 +99,10 @@ async def federate_post(fed: Federation, job: Job) -> None:
         await moderation_objects.send_group_removal(fed, post.id, group, note_uri)
         return
     if not await outbox.is_public_group(fed.db, group.id):
-        await federate_members_only_post(fed, post, author, group, action)
+        if action == "relay_members":
+            await relay_members_only_reply(fed, post, author, group)
+        else:
+            await federate_members_only_post(fed, post, author, group, action)
         return
     urls = fed.urls
     group_uri = urls.actor(group)
@@ -205,7 +208,7 @@ async def federate_members_only_post(
     member's own inbox gets the author's activity, whose `to` names the members and whose
     `audience` is the group. Nothing of it is listed in any outbox (`public` is false), and
     its id answers only a fetch signed by a member or a member's instance (routes.py).
-    Replies kept from remote members stay here: they are not relayed to other instances.
+    Replies kept from remote members go on through `relay_members_only_reply`.
     """
     if author.domain is not None or action not in ("create", "update", "delete"):
         return
@@ -234,6 +237,49 @@ async def federate_members_only_post(
     )  # fmt: skip
     await outbox.publish_activity(
         fed.db, uri=document["id"], actor_id=author.id, type=kind, payload=document,
+        inboxes=[inbox for _uri, inbox in recipients], post_id=post.id, public=False,
+    )  # fmt: skip
+
+
+async def relay_members_only_reply(
+    fed: Federation, post: Post, author: Actor, group: Actor
+) -> None:
+    """Relay a remote member's reply in a members-only group to the other remote members.
+
+    FEP-1b12: the group `Announce`s it, the Note embedded (its author's server may serve it
+    to no one else), addressed to the members alone, never to the public or a followers
+    collection, never to a shared inbox, never listed (`public` is false). The author is
+    left out: their server has it.
+    """
+    if author.domain is None or post.uri is None or post.in_reply_to_id is None:
+        return
+    recipients = [
+        (uri, inbox)
+        for uri, inbox in await outbox.member_recipients(fed.db, group.id)
+        if uri != author.uri
+    ]
+    if not recipients:
+        return
+    urls = fed.urls
+    group_uri = urls.actor(group)
+    to = [uri for uri, _inbox in recipients]
+    parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
+    if parent is None:
+        return
+    note: dict[str, Any] = {
+        "id": post.uri, "type": "Note", "attributedTo": author.uri,
+        "content": post.content_html, "inReplyTo": parent.uri or urls.post(parent.id),
+        "to": to, "cc": [], "audience": group_uri,
+        "published": post.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }  # fmt: skip
+    if post.content_warning:
+        note["summary"], note["sensitive"] = post.content_warning, True
+    document = activity(
+        f"{urls.post(post.id)}/relays/{_stamp()}", "Announce", group_uri, note, to=to, cc=[],
+        audience=group_uri, published=datetime.now(UTC),
+    )  # fmt: skip
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=group.id, type="Announce", payload=document,
         inboxes=[inbox for _uri, inbox in recipients], post_id=post.id, public=False,
     )  # fmt: skip
 

@@ -240,6 +240,8 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         return await _announced_change(fed, obj)
     elif isinstance(obj, dict) and types_of(obj) and not ANNOUNCEABLE.intersection(types_of(obj)):
         return "ignored: announced activity"
+    if isinstance(obj, dict) and _is_members_relay(activity, obj, actor):
+        return await _members_relay(fed, obj, actor)
     uri = id_of(obj)
     if uri is not None and fed.urls.is_local(uri):
         # An ally relaying one of our mobilizations: noted, never relayed back.
@@ -272,6 +274,32 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     note = await _note_from(fed, document)
     post_id = await inbound.receive_note(fed.db, author, note, via=actor)
     return f"stored post {post_id}" if post_id else "not for us"
+
+
+def _is_members_relay(activity: dict[str, Any], obj: dict[str, Any], actor: Actor) -> bool:
+    """Tell whether an Announce is a members-only group relaying a member's reply to us."""
+    addressed = ids_of(activity.get("to")) + ids_of(activity.get("cc"))
+    return (
+        actor.kind == "group"
+        and "Note" in types_of(obj)
+        and not PUBLIC_IDS.intersection(addressed)
+        and id_of(obj.get("inReplyTo")) is not None
+    )
+
+
+async def _members_relay(fed: Federation, obj: dict[str, Any], group: Actor) -> str:
+    """Keep a member's reply a members-only group relays, the group vouching for it.
+
+    Its author's server may serve it to no one but the group: the embedded copy is taken from
+    the group, for a reply to a post of that very group we hold (inbound.receive_members_relay).
+    """
+    author_uri = id_of(obj.get("attributedTo"))
+    if author_uri is None or fed.urls.is_local(author_uri):
+        return "refused: no remote author"
+    author = await get_actor(fed, author_uri)
+    note = await _note_from(fed, obj)
+    post_id = await inbound.receive_members_relay(fed.db, group, author, note)
+    return f"stored relayed reply {post_id}" if post_id else "not for us"
 
 
 async def _announced_change(fed: Federation, change: dict[str, Any]) -> str:

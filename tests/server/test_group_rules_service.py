@@ -1,5 +1,6 @@
 """A members-only group's rules reach whoever asks to join, before moderators decide; the rules
-a remote group sends back are kept with the request, and a forged answer changes nothing."""
+a remote group sends back are kept with the request, and a forged answer changes nothing; a
+remote group's relay of a member's reply is kept only in a thread of that group."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from server.config import Config
 from server.db import Pool
 from server.errors import Forbidden, NotFound
-from server.models import RemoteActorData
-from server.services import actors, follows, groups, inbound, notifications
+from server.models import RemoteActorData, RemoteNote
+from server.services import actors, follows, groups, inbound, notifications, posts
 from server.services.follows import SEND_GROUP_RULES
 from tests.factories import make_account, make_group, snapshot
 from tests.server.test_moderation_service import remote_person
@@ -76,3 +77,48 @@ async def test_rules_from_the_group_asked_are_kept_and_a_forged_answer_changes_n
     assert list(kept) == [circle.id] and "<script" not in kept[circle.id]
     [told] = await notifications.list_notifications(db, ana, "fr")
     assert "vous a envoyé ses règles" in told.text
+
+
+async def test_a_relay_is_kept_only_for_a_reply_to_a_post_of_the_relaying_group(
+    db: Pool, config: Config
+) -> None:
+    ana = await make_account(db, config)
+    circle = await inbound.store_remote_actor(db, remote_group("cercle"))
+    other = await inbound.store_remote_actor(db, remote_group("autre"))
+    bob = await remote_person(db, "bob")
+    async with db.acquire() as conn:
+        await conn.execute(
+            "INSERT INTO groups (actor_id, visibility) VALUES ($1, 'members'), ($2, 'members')",
+            circle.id,
+            other.id,
+        )
+        parent_id = await conn.fetchval(
+            "INSERT INTO posts (uri, group_id, author_id, content_html)"
+            " VALUES ('https://ailleurs.example/posts/1', $1, $1, '<p>Bonjour</p>') RETURNING id",
+            circle.id,
+        )
+        await conn.execute(
+            "INSERT INTO memberships (group_id, actor_id, state) VALUES ($1, $2, 'active')",
+            circle.id,
+            ana.id,
+        )
+
+    def note(uri: str, reply_to: int | None) -> RemoteNote:
+        return RemoteNote(
+            uri=uri, url=None, content_html="<p>Courage</p>", content_warning="",
+            in_reply_to_id=reply_to, in_reply_to_uri=None, addressed_group_ids=(),
+            public=False,
+        )  # fmt: skip
+
+    before = await snapshot(db)
+    # Another group relaying a reply in a thread of the first, or a reply to nothing here
+    assert (
+        await inbound.receive_members_relay(db, other, bob, note("https://b/1", parent_id)) is None
+    )
+    assert await inbound.receive_members_relay(db, circle, bob, note("https://b/2", None)) is None
+    assert await snapshot(db) == before
+
+    kept = await inbound.receive_members_relay(db, circle, bob, note("https://b/3", parent_id))
+    assert kept is not None
+    thread = await posts.get_thread(db, parent_id, ana)
+    assert [r.id for r in thread.replies] == [kept]
