@@ -294,6 +294,21 @@ async def has_active_member_on(conn: Connection, group_id: int, domain: str) -> 
     return found is not None
 
 
+async def insert_mirror_memberships(conn: Connection, group_id: int) -> None:
+    """Make the local people whose follow of a remote members-only group was accepted its
+    members here (an accepted Follow of such a group is a membership)."""
+    await conn.execute(
+        """
+        INSERT INTO memberships (group_id, actor_id, role, state)
+        SELECT $1, f.follower_id, 'member', 'active'
+        FROM follows f JOIN accounts a ON a.actor_id = f.follower_id
+        WHERE f.target_id = $1 AND f.state = 'accepted'
+        ON CONFLICT (group_id, actor_id) DO NOTHING
+        """,
+        group_id,
+    )
+
+
 async def insert_mirror_group(conn: Connection, actor_id: int) -> None:
     """Keep a remote members-only group here, so that its posts are read by its members only."""
     await conn.execute(
