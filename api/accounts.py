@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from api import entities
 from api.http import ApiError, caller, me, params, path_id, text
 from api.pages import paged, read_range
-from server.services import accounts, relationships, timelines
+from server.services import accounts, muting, relationships, timelines
 
 
 async def verify_credentials(request: Request) -> Response:
@@ -94,3 +94,36 @@ async def unfollow(request: Request) -> Response:
     profile = await timelines.get_profile(db, path_id(request))
     await relationships.unfollow_profile(db, me(request), profile)
     return await _relationship(request, profile.id)
+
+
+async def mute(request: Request) -> Response:
+    await muting.mute(request.app.state.db, me(request), path_id(request))
+    return await _relationship(request, path_id(request))
+
+
+async def unmute(request: Request) -> Response:
+    await muting.unmute(request.app.state.db, me(request), path_id(request))
+    return await _relationship(request, path_id(request))
+
+
+async def block(request: Request) -> Response:
+    db = request.app.state.db
+    await muting.block(db, request.app.state.config, me(request), path_id(request))
+    return await _relationship(request, path_id(request))
+
+
+async def unblock(request: Request) -> Response:
+    await muting.unblock(request.app.state.db, me(request), path_id(request))
+    return await _relationship(request, path_id(request))
+
+
+async def mutes(request: Request) -> Response:
+    config = request.app.state.config
+    found = await muting.list_muted(request.app.state.db, me(request))
+    return JSONResponse([entities.account(config, p) for p in found])
+
+
+async def blocks(request: Request) -> Response:
+    config = request.app.state.config
+    found = await muting.list_blocked(request.app.state.db, me(request))
+    return JSONResponse([entities.account(config, p) for p in found])

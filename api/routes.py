@@ -87,6 +87,17 @@ def api_routes() -> list[BaseRoute]:
             scope="write:follows",
             user=True,
         ),
+        *(
+            route(f"/api/v1/accounts/{{id}}/{action}", handler, POST, scope=scope, user=True)
+            for action, handler, scope in (
+                ("mute", accounts.mute, "write:mutes"),
+                ("unmute", accounts.unmute, "write:mutes"),
+                ("block", accounts.block, "write:blocks"),
+                ("unblock", accounts.unblock, "write:blocks"),
+            )
+        ),
+        route("/api/v1/mutes", accounts.mutes, GET, scope="read:mutes", user=True),
+        route("/api/v1/blocks", accounts.blocks, GET, scope="read:blocks", user=True),
         # Timelines
         route("/api/v1/timelines/home", timelines.home, GET, scope="read:statuses", user=True),
         route(
@@ -172,8 +183,6 @@ def api_routes() -> list[BaseRoute]:
                 "/api/v1/filters",
                 "/api/v2/filters",
                 "/api/v1/lists",
-                "/api/v1/blocks",
-                "/api/v1/mutes",
                 "/api/v1/domain_blocks",
                 "/api/v1/follow_requests",
                 "/api/v1/announcements",

@@ -24,7 +24,12 @@ from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.availability import SEND_CONVERSATION_REQUEST
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER, SEND_BOARD_REPLY
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
-from server.services.follows import RESOLVE_AND_FOLLOW, SEND_FOLLOW, SEND_FOLLOW_RESPONSE
+from server.services.follows import (
+    RESOLVE_AND_FOLLOW,
+    SEND_FOLLOW,
+    SEND_FOLLOW_RESPONSE,
+    SEND_GROUP_RULES,
+)
 from server.services.goals import FEDERATE_GOAL
 from server.services.inbox import PROCESS_INBOX
 from server.services.mobilizations import (
@@ -34,6 +39,7 @@ from server.services.mobilizations import (
     SEND_ALLIANCE,
 )
 from server.services.moderation import SEND_FLAG
+from server.services.muting import SEND_BLOCK
 from server.services.petitions import FEDERATE_PETITION, SEND_PETITION_VOTE
 from server.services.posts import FEDERATE_POST, SEND_LIKE
 from server.services.resources import FEDERATE_RESOURCE
@@ -67,6 +73,8 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_FOLLOW: bind(outgoing.send_follow),
         RESOLVE_AND_FOLLOW: bind(outgoing.resolve_and_follow),
         SEND_LIKE: bind(outgoing.send_like),
+        SEND_BLOCK: bind(outgoing.send_block),
+        SEND_GROUP_RULES: bind(outgoing.send_group_rules),
         SEND_ACCOUNT_DELETE: bind(outgoing.send_account_delete),
         PROCESS_INBOX: process_inbox,
         FEDERATE_PETITION: bind(petition_objects.federate_petition),

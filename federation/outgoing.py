@@ -7,6 +7,7 @@ activity unchanged: Mastodon drops activities signed by someone other than their
 
 from __future__ import annotations
 
+import html
 import logging
 import secrets
 from datetime import UTC, datetime
@@ -98,7 +99,10 @@ async def federate_post(fed: Federation, job: Job) -> None:
         await moderation_objects.send_group_removal(fed, post.id, group, note_uri)
         return
     if not await outbox.is_public_group(fed.db, group.id):
-        await federate_members_only_post(fed, post, author, group, action)
+        if action == "relay_members":
+            await relay_members_only_reply(fed, post, author, group)
+        else:
+            await federate_members_only_post(fed, post, author, group, action)
         return
     urls = fed.urls
     group_uri = urls.actor(group)
@@ -204,7 +208,7 @@ async def federate_members_only_post(
     member's own inbox gets the author's activity, whose `to` names the members and whose
     `audience` is the group. Nothing of it is listed in any outbox (`public` is false), and
     its id answers only a fetch signed by a member or a member's instance (routes.py).
-    Replies kept from remote members stay here: they are not relayed to other instances.
+    Replies kept from remote members go on through `relay_members_only_reply`.
     """
     if author.domain is not None or action not in ("create", "update", "delete"):
         return
@@ -233,6 +237,49 @@ async def federate_members_only_post(
     )  # fmt: skip
     await outbox.publish_activity(
         fed.db, uri=document["id"], actor_id=author.id, type=kind, payload=document,
+        inboxes=[inbox for _uri, inbox in recipients], post_id=post.id, public=False,
+    )  # fmt: skip
+
+
+async def relay_members_only_reply(
+    fed: Federation, post: Post, author: Actor, group: Actor
+) -> None:
+    """Relay a remote member's reply in a members-only group to the other remote members.
+
+    FEP-1b12: the group `Announce`s it, the Note embedded (its author's server may serve it
+    to no one else), addressed to the members alone, never to the public or a followers
+    collection, never to a shared inbox, never listed (`public` is false). The author is
+    left out: their server has it.
+    """
+    if author.domain is None or post.uri is None or post.in_reply_to_id is None:
+        return
+    recipients = [
+        (uri, inbox)
+        for uri, inbox in await outbox.member_recipients(fed.db, group.id)
+        if uri != author.uri
+    ]
+    if not recipients:
+        return
+    urls = fed.urls
+    group_uri = urls.actor(group)
+    to = [uri for uri, _inbox in recipients]
+    parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)
+    if parent is None:
+        return
+    note: dict[str, Any] = {
+        "id": post.uri, "type": "Note", "attributedTo": author.uri,
+        "content": post.content_html, "inReplyTo": parent.uri or urls.post(parent.id),
+        "to": to, "cc": [], "audience": group_uri,
+        "published": post.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }  # fmt: skip
+    if post.content_warning:
+        note["summary"], note["sensitive"] = post.content_warning, True
+    document = activity(
+        f"{urls.post(post.id)}/relays/{_stamp()}", "Announce", group_uri, note, to=to, cc=[],
+        audience=group_uri, published=datetime.now(UTC),
+    )  # fmt: skip
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=group.id, type="Announce", payload=document,
         inboxes=[inbox for _uri, inbox in recipients], post_id=post.id, public=False,
     )  # fmt: skip
 
@@ -320,6 +367,61 @@ async def send_like(fed: Federation, job: Job) -> None:
     if job.payload.get("undo"):
         document = _undo(document, f"{like_id}/undo")
     await _send_private(fed, liker, document, author.inbox)
+
+
+async def send_block(fed: Federation, job: Job) -> None:
+    """Send a local person's Block (or its Undo) to the blocked person's server.
+
+    Mastodon sends it too (block_service.rb), to that person alone: their server then hides
+    the blocker from them and stops delivering their interactions.
+    """
+    blocker = await actors.get_actor(fed.db, int(str(job.payload["actor_id"])))
+    target = await actors.get_actor(fed.db, int(str(job.payload["target_id"])))
+    if target.inbox is None or target.uri is None:
+        raise PermanentJobError("target has no inbox")
+    blocker_uri = fed.urls.actor(blocker)
+    block_id = str(job.payload["block_uri"])
+    document = activity(block_id, "Block", blocker_uri, target.uri, to=[target.uri], cc=[])
+    if job.payload.get("undo"):
+        document = _undo(document, f"{block_id}/undo")
+    await _send_private(fed, blocker, document, target.inbox)
+
+
+async def send_group_rules(fed: Federation, job: Job) -> None:
+    """Send a members-only group's rules to the remote person who asked to join it.
+
+    A `Create{Note}` by the group addressed to that person alone, mentioning them (Mastodon
+    shows it as a direct message), `inReplyTo` their `Follow` so that an Entraide server keeps
+    it with the request. It is never listed anywhere, and its id answers 404.
+    """
+    group = await actors.get_actor(fed.db, int(str(job.payload["group_id"])))
+    person = await actors.get_actor(fed.db, int(str(job.payload["follower_id"])))
+    rules = await follows.get_rules_shown(fed.db, group.id, person.id)
+    if rules is None:
+        return  # decided (or withdrawn) before the rules went out: nothing to say any more
+    if person.inbox is None or person.uri is None:
+        raise PermanentJobError("the person has no inbox")
+    group_uri = fed.urls.actor(group)
+    handle = f"@{person.name}@{person.domain}"
+    mention = (
+        f'<span class="h-card"><a href="{html.escape(person.url or person.uri)}" '
+        f'class="u-url mention">{html.escape(handle)}</a></span>'
+    )
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in rules.splitlines() if line.strip())
+    content = (
+        f"<p>{mention} Your request to join {html.escape(group.display_name or group.name)} "
+        "awaits its moderators. Its rules, which you accept by joining:</p>"
+        + (body or "<p>(no rules)</p>")
+    )
+    note_id = f"{group_uri}/rules/{_stamp()}"
+    note = {
+        "id": note_id, "type": "Note", "attributedTo": group_uri, "content": content,
+        "inReplyTo": str(job.payload["follow_uri"]), "to": [person.uri], "cc": [],
+        "tag": [{"type": "Mention", "href": person.uri, "name": handle}],
+        "published": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }  # fmt: skip
+    document = activity(f"{note_id}/activity", "Create", group_uri, note, to=[person.uri], cc=[])
+    await _send_private(fed, group, document, person.inbox)
 
 
 async def send_account_delete(fed: Federation, job: Job) -> None:

@@ -24,7 +24,7 @@ from federation.objects import resources as resource_objects
 from federation.remote_actors import get_actor, parse_actor
 from server.errors import DomainError, NotFound
 from server.models import Actor, Attachment, RemoteNote
-from server.services import actors, follows, inbound, resources
+from server.services import actors, follows, inbound, muting, resources
 from server.services import inbox as inbox_service
 from server.worker import PermanentJobError
 
@@ -63,6 +63,9 @@ async def on_undo(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
         return await petition_objects.receive_undo_vote(fed, obj, actor)
     if inner_type == "Join" and isinstance(obj, dict):
         return await event_objects.on_leave(fed, activity, actor)
+    if inner_type == "Block" and isinstance(obj, dict) and id_of(obj):
+        removed = await muting.receive_undo_block(fed.db, actor, str(id_of(obj)))
+        return "unblocked" if removed else "no such block"
     like_uri = id_of(obj)
     if inner_type in ("Like", "") and like_uri:
         removed = await inbound.receive_undo_like(fed.db, actor, like_uri)
@@ -206,6 +209,16 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
     authors = ids_of(obj.get("attributedTo"))
     if authors and actor.uri not in authors:
         return "refused: the object is attributed to someone else"
+    # A members-only group's rules, in answer to a local person's Follow (see FEDERATION.md).
+    answered = id_of(obj.get("inReplyTo"))
+    if (
+        answered
+        and actor.kind == "group"
+        and fed.urls.is_local(answered)
+        and fed.urls.local_post_id(answered) is None
+    ):
+        rules = text_of(obj.get("content"), 20_000)
+        return await follows.receive_group_rules(fed.db, actor, answered, rules)
     # A poll vote is a signature, never a post (Mastodon: create.rb#poll_vote?).
     if petition_objects.is_vote(obj):
         return await petition_objects.receive_vote(fed, obj, actor)
@@ -239,6 +252,8 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
         return await _announced_change(fed, obj)
     elif isinstance(obj, dict) and types_of(obj) and not ANNOUNCEABLE.intersection(types_of(obj)):
         return "ignored: announced activity"
+    if isinstance(obj, dict) and _is_members_relay(activity, obj, actor):
+        return await _members_relay(fed, obj, actor)
     uri = id_of(obj)
     if uri is not None and fed.urls.is_local(uri):
         # An ally relaying one of our mobilizations: noted, never relayed back.
@@ -271,6 +286,32 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     note = await _note_from(fed, document)
     post_id = await inbound.receive_note(fed.db, author, note, via=actor)
     return f"stored post {post_id}" if post_id else "not for us"
+
+
+def _is_members_relay(activity: dict[str, Any], obj: dict[str, Any], actor: Actor) -> bool:
+    """Tell whether an Announce is a members-only group relaying a member's reply to us."""
+    addressed = ids_of(activity.get("to")) + ids_of(activity.get("cc"))
+    return (
+        actor.kind == "group"
+        and "Note" in types_of(obj)
+        and not PUBLIC_IDS.intersection(addressed)
+        and id_of(obj.get("inReplyTo")) is not None
+    )
+
+
+async def _members_relay(fed: Federation, obj: dict[str, Any], group: Actor) -> str:
+    """Keep a member's reply a members-only group relays, the group vouching for it.
+
+    Its author's server may serve it to no one but the group: the embedded copy is taken from
+    the group, for a reply to a post of that very group we hold (inbound.receive_members_relay).
+    """
+    author_uri = id_of(obj.get("attributedTo"))
+    if author_uri is None or fed.urls.is_local(author_uri):
+        return "refused: no remote author"
+    author = await get_actor(fed, author_uri)
+    note = await _note_from(fed, obj)
+    post_id = await inbound.receive_members_relay(fed.db, group, author, note)
+    return f"stored relayed reply {post_id}" if post_id else "not for us"
 
 
 async def _announced_change(fed: Federation, change: dict[str, Any]) -> str:
@@ -364,6 +405,14 @@ async def on_like(fed: Federation, activity: dict[str, Any], actor: Actor) -> st
     return "liked"
 
 
+async def on_block(fed: Federation, activity: dict[str, Any], actor: Actor) -> str:
+    """Apply a remote person's Block of a local person (Mastodon sends it on a block)."""
+    if await inbox_service.was_undone(fed.db, str(activity["id"]), str(actor.uri)):
+        return "ignored: undone before it was processed"
+    target = await _local_target(fed, id_of(activity.get("object")))
+    return await muting.receive_block(fed.db, actor, target, str(activity["id"]))
+
+
 HANDLERS: dict[str, ActivityHandler] = {
     "Follow": on_follow,
     "Undo": on_undo,
@@ -374,6 +423,7 @@ HANDLERS: dict[str, ActivityHandler] = {
     "Update": on_update,
     "Delete": on_delete,
     "Like": on_like,
+    "Block": on_block,
     "Flag": moderation_objects.on_flag,
     "Offer": mobilization_objects.on_offer,
     "Join": event_objects.on_join,

@@ -50,6 +50,7 @@ class Member:
     role: str
     state: str
     joined_at: datetime
+    rules_shown: str | None = None  # the rules the person was shown when asking to join
 
     @property
     def is_moderator(self) -> bool:
@@ -517,6 +518,9 @@ class Relationship:
     id: int
     following: bool
     requested: bool
+    muting: bool = False
+    blocking: bool = False
+    blocked_by: bool = False
 
 
 # Mutual support: the board of needs and offers, availability.

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso, tombstone
 from federation.jsondoc import AS_PUBLIC, PUBLIC_ALIASES, id_of, ids_of, text_of, types_of
+from federation.private_fetch import may_fetch_members_only
 from federation.remote_actors import get_actor
 from server.errors import DomainError
 from server.models import Actor, Event, Job
@@ -196,8 +197,11 @@ async def federate_event(fed: Federation, job: Job) -> None:
     except LookupError:
         raise PermanentJobError("event is gone") from None
     action = str(job.payload["action"])
-    if event.visibility != "public" or not await outbox.is_public_group(fed.db, event.group_id):
-        return  # members-only events stay on this instance
+    if not await outbox.is_public_group(fed.db, event.group_id):
+        await _federate_members_only_event(fed, event, action)
+        return
+    if event.visibility != "public":
+        return  # a public group's members-only event: its members all live here
     group = await actors.get_actor(fed.db, event.group_id)
     organizer = await actors.get_actor(fed.db, event.organizer_id)
     group_uri, uri = fed.urls.actor(group), event_uri(fed, event.id)
@@ -235,6 +239,48 @@ async def federate_event(fed: Federation, job: Job) -> None:
             fed.db, uri=announce["id"], actor_id=group.id, type="Announce",
             payload=announce, inboxes=followers,
         )  # fmt: skip
+
+
+async def _federate_members_only_event(fed: Federation, event: Event, action: str) -> None:
+    """Send a members-only group's event to its remote members alone, addressed to them.
+
+    Each member's own inbox, never a shared inbox or a followers collection, never the public,
+    never listed (`public` false), no Announce: as the group's members-only posts.
+    """
+    recipients = await outbox.member_recipients(fed.db, event.group_id)
+    if not recipients:
+        return
+    group = await actors.get_actor(fed.db, event.group_id)
+    organizer = await actors.get_actor(fed.db, event.organizer_id)
+    group_uri, uri = fed.urls.actor(group), event_uri(fed, event.id)
+    to = [member for member, _inbox in recipients]
+    now = datetime.now(UTC)
+    if action == "delete" or event.deleted_at is not None:
+        tomb = {"id": uri, "type": "Tombstone", "formerType": "Event", "deleted": iso(now)}
+        document = activity(f"{uri}/delete", "Delete", group_uri, tomb, to=to, cc=[])
+    else:
+        obj = members_only_event(
+            event_document(fed, event, group_uri, fed.urls.actor(organizer)), to
+        )
+        kind, suffix = (
+            ("Create", "activity") if action == "create" else ("Update", f"updates/{_stamp()}")
+        )
+        document = activity(
+            f"{uri}/{suffix}", kind, group_uri, obj, to=to, cc=[], audience=group_uri,
+            published=event.created_at if action == "create" else now,
+        )  # fmt: skip
+    document["@context"] = EVENT_CONTEXT
+    await outbox.publish_activity(
+        fed.db, uri=document["id"], actor_id=group.id, type=document["type"], payload=document,
+        inboxes=[inbox for _member, inbox in recipients], public=False,
+    )  # fmt: skip
+
+
+def members_only_event(document: dict[str, Any], members: list[str]) -> dict[str, Any]:
+    """Return an Event addressed to a members-only group's members alone."""
+    document = {k: v for k, v in document.items() if k != "@context"}
+    document["to"], document["cc"] = list(members), []
+    return document
 
 
 def _join(participant_uri: str, join_uri: str, event_id_uri: str, message: str) -> dict[str, Any]:
@@ -529,11 +575,19 @@ async def event_json(request: Request) -> Response:
     media = "application/activity+json"
     if event.deleted_at is not None:
         return JSONResponse(tombstone(event_uri(fed, event.id)), status_code=410, media_type=media)
-    if event.visibility != "public" or not await outbox.is_public_group(fed.db, event.group_id):
+    members_only = not await outbox.is_public_group(fed.db, event.group_id)
+    # A members-only group's event answers only a member's (or their instance's) signed fetch;
+    # anyone else is told nothing exists (404, as for its posts).
+    if members_only and not await may_fetch_members_only(fed, request, event.group_id):
+        return JSONResponse({"error": "No such event"}, status_code=404)
+    if event.visibility != "public" and not members_only:
         return JSONResponse({"error": "This event is for members only"}, status_code=403)
     group = await actors.get_actor(fed.db, event.group_id)
     organizer = await actors.get_actor(fed.db, event.organizer_id)
     document = event_document(fed, event, fed.urls.actor(group), fed.urls.actor(organizer))
+    if members_only:
+        members = [uri for uri, _inbox in await outbox.member_recipients(fed.db, event.group_id)]
+        document = {"@context": EVENT_CONTEXT} | members_only_event(document, members)
     return JSONResponse(document, media_type=media)
 
 

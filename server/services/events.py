@@ -736,6 +736,11 @@ async def receive_event(
             raise Gone("This event was deleted.")
         if existing is not None and existing.group_id not in (sender.id, group.id):
             raise Forbidden("Only the event's group or organizer can change it.")
+        if values.get("visibility") != "public" and not group.is_local:
+            # A members-only group's event, sent to its members: kept for them alone, the
+            # group kept here as members-only (as its posts are).
+            await group_store.insert_mirror_group(conn, group.id)
+            await group_store.insert_mirror_memberships(conn, group.id)
         try:
             return await store.upsert_remote_event(
                 conn,

@@ -5,17 +5,20 @@ from __future__ import annotations
 from server.db import Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, Actor, Group
+from server.sanitize import sanitize_html
 from server.services import notifications
 from server.storage import actors as actor_store
 from server.storage import follows as store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
 from server.storage import moderation as moderation_store
+from server.storage import muting as muting_store
 
 # Jobs the federation worker turns into activities.
 SEND_FOLLOW_RESPONSE = "send_follow_response"  # Accept or Reject of a received Follow
 SEND_FOLLOW = "send_follow"  # a local account's Follow or Undo Follow
 RESOLVE_AND_FOLLOW = "resolve_and_follow"  # look up @name@host, then follow
+SEND_GROUP_RULES = "send_group_rules"  # a members-only group's rules, to who asks to join
 
 
 async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: str) -> str:
@@ -31,6 +34,17 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
     async with db.acquire() as conn, conn.transaction():
         state = "accepted"
         members_only = False
+        # A person who blocked (or was blocked by) the follower is not followed by them.
+        if target.kind == "person" and await muting_store.is_blocked_either_way(
+            conn, follower.id, target.id
+        ):
+            await job_store.insert_job(
+                conn,
+                SEND_FOLLOW_RESPONSE,
+                {"follower_id": follower.id, "target_id": target.id, "accept": False,
+                 "follow_uri": follow_uri},
+            )  # fmt: skip
+            return "rejected"
         if target.kind == "group":
             if await moderation_store.is_banned(conn, target.id, follower.id):
                 await job_store.insert_job(
@@ -54,6 +68,15 @@ async def receive_follow(db: Pool, follower: Actor, target: Actor, follow_uri: s
             if member is None:
                 await group_store.insert_membership(
                     conn, target.id, follower.id, role="member", state="pending"
+                )
+                # The rules reach the person before anyone decides: a Note from the group to
+                # them alone, kept with the request so that moderators read what was sent.
+                rules = group.rules if group is not None else ""
+                await group_store.update_rules_shown(conn, target.id, follower.id, rules)
+                await job_store.insert_job(
+                    conn,
+                    SEND_GROUP_RULES,
+                    {"group_id": target.id, "follower_id": follower.id, "follow_uri": follow_uri},
                 )
         await store.upsert_follow(conn, follower.id, target.id, follow_uri, state)
         if target.kind == "group" and (existing is None or existing.state != state):
@@ -206,6 +229,40 @@ async def unfollow(db: Pool, account: Account, target_id: int) -> None:
             {"follower_id": account.id, "target_id": target_id, "undo": True,
              "follow_uri": follow.uri},
         )  # fmt: skip
+
+
+async def get_rules_shown(db: Pool, group_id: int, actor_id: int) -> str | None:
+    """Return the rules kept with a pending request to join; None once it was decided."""
+    async with db.acquire() as conn:
+        member = await group_store.get_membership(conn, group_id, actor_id)
+    if member is None or member.state != "pending":
+        return None
+    return member.rules_shown or ""
+
+
+async def receive_group_rules(db: Pool, group: Actor, follow_uri: str, rules_html: str) -> str:
+    """Keep the rules a remote group sent in answer to a local person's request to join it.
+
+    Only the group followed by that very Follow may send them; the person is told.
+    """
+    async with db.acquire() as conn, conn.transaction():
+        follow = await store.find_follow_by_uri(conn, follow_uri)
+        follower = await actor_store.get_actor(conn, follow.follower_id) if follow else None
+        if follow is None or follower is None or not follower.is_local:
+            raise NotFound("There is no such request.")
+        if follow.target_id != group.id or group.kind != "group" or group.is_local:
+            raise Forbidden("Only the group asked may answer this request.")
+        await store.update_rules_received(
+            conn, follow.follower_id, group.id, sanitize_html(rules_html)
+        )
+        await notifications.notify(conn, [follow.follower_id], "group_rules", actor_id=group.id)
+    return "rules received"
+
+
+async def list_rules_received(db: Pool, account: Account) -> dict[int, str]:
+    """Return the rules each remote group the account asked to join sent them (sanitized)."""
+    async with db.acquire() as conn:
+        return await store.list_rules_received(conn, account.id)
 
 
 async def list_following(db: Pool, account: Account) -> list[tuple[Actor, str]]:

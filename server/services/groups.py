@@ -197,6 +197,7 @@ async def join_group(
             await store.insert_membership(
                 conn, group.id, account.id, role="member", state="pending"
             )
+            await store.update_rules_shown(conn, group.id, account.id, group.rules)
             await notifications.notify_moderators(
                 conn, group.id, "join_request", actor_id=account.id
             )

@@ -21,6 +21,7 @@ from server.storage import events as event_store
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
+from server.storage import muting as muting_store
 from server.storage import posts as post_store
 
 MAX_REMOTE_HTML = 100_000
@@ -63,8 +64,14 @@ async def receive_note(
         group_id: int | None = None
         event_id: int | None = None
         relay = False
+        relay_to_members = False
         if note.in_reply_to_id is not None:
             parent = await post_store.get_post(conn, note.in_reply_to_id)
+            # A person blocked by the author they answer is not heard (Mastodon drops it too).
+            if parent is not None and await muting_store.is_blocked_either_way(
+                conn, author.id, parent.author_id
+            ):
+                return None
             if parent is not None and parent.group_id is not None:
                 group_id = parent.group_id
                 parent_group = await group_store.get_group(conn, parent.group_id)
@@ -73,6 +80,10 @@ async def receive_note(
                 # those who may post in the group, or a stranger could write among its members.
                 if not relay and not await _may_post_in_group(conn, group_id, author):
                     return None
+                # A member's reply in a local members-only group goes on to the other members
+                # on other instances, addressed to them alone (the group relays it).
+                group_actor = await actor_store.get_actor(conn, group_id)
+                relay_to_members = not relay and group_actor is not None and group_actor.is_local
         if group_id is None and note.in_reply_to_event_id is not None:
             event = await event_store.get_event(conn, note.in_reply_to_event_id)
             group = await group_store.get_group(conn, event.group_id) if event else None
@@ -123,6 +134,50 @@ async def receive_note(
         if post_id is not None and group_id is not None and relay:
             await job_store.insert_job(
                 conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
+            )
+        elif post_id is not None and relay_to_members:
+            await job_store.insert_job(
+                conn, FEDERATE_POST, {"post_id": post_id, "action": "relay_members"}
+            )
+    return post_id
+
+
+async def receive_members_relay(
+    db: Pool, group: Actor, author: Actor, note: RemoteNote
+) -> int | None:
+    """Keep a reply a remote members-only group relays to its members here; None if not ours.
+
+    The group is the authority on what its members say in it: its relay is kept when the
+    reply answers a post of that very group held here (so it goes to the local members it
+    was sent to, and to no one else); anything else from it is not kept.
+    """
+    if group.is_local or group.kind != "group" or note.in_reply_to_id is None:
+        return None
+    async with db.acquire() as conn, conn.transaction():
+        parent = await post_store.get_post(conn, note.in_reply_to_id)
+        kept = await group_store.get_group(conn, group.id)
+        if parent is None or parent.group_id != group.id or kept is None:
+            return None
+        if kept.visibility == "public":
+            return None
+        if await muting_store.is_blocked_either_way(conn, author.id, parent.author_id):
+            return None
+        post_id = await post_store.insert_remote_post(
+            conn,
+            uri=note.uri,
+            url=note.url,
+            group_id=group.id,
+            author_id=author.id,
+            content_html=sanitize_html(note.content_html[:MAX_REMOTE_HTML]),
+            content_warning=note.content_warning.strip()[: v.MAX_CONTENT_WARNING],
+            in_reply_to_id=parent.id,
+            via_actor_id=None,
+            attachments=note.attachments,
+            sensitive=note.sensitive,
+        )
+        if post_id is not None:
+            await notifications.notify(
+                conn, [parent.author_id], "reply", actor_id=author.id, post_id=post_id
             )
     return post_id
 
@@ -250,6 +305,11 @@ async def receive_like(db: Pool, actor: Actor, post_id: int, like_uri: str | Non
     async with db.acquire() as conn, conn.transaction():
         if await post_store.is_deleted(conn, post_id) is not False:
             raise NotFound("No such post here.")
+        post = await post_store.get_post(conn, post_id)
+        if post is not None and await muting_store.is_blocked_either_way(
+            conn, actor.id, post.author_id
+        ):
+            raise Forbidden("The post's author blocked this person.")
         liked = await post_store.insert_like(conn, actor.id, post_id, like_uri)
         post = await post_store.get_post(conn, post_id) if liked else None
         if post is not None and post.author_id is not None:

@@ -14,6 +14,7 @@ from server.models import Account, Group, Post
 from server.sanitize import MentionResolver, render_text
 from server.services import notifications, pictures
 from server.services.groups import can_read
+from server.services.muting import refuse_if_blocked
 from server.storage import events as event_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
@@ -102,6 +103,7 @@ async def create_post(
             parent = await store.get_post(conn, in_reply_to_id)
             if parent is None or parent.group_id != group.id:
                 raise NotFound("This post does not exist.")
+            await refuse_if_blocked(conn, author.id, parent.author_id)
             answered = [parent.author_id]
         if event_id is not None:
             event = await event_store.get_event(conn, event_id)
@@ -187,10 +189,10 @@ async def get_post(db: Pool, post_id: int, viewer: Account | None) -> tuple[Post
     return post, group
 
 
-async def list_event_posts(db: Pool, event_id: int) -> list[Post]:
+async def list_event_posts(db: Pool, event_id: int, viewer: Account | None = None) -> list[Post]:
     """Return an event's discussion (its readers were checked with the event)."""
     async with db.acquire() as conn:
-        return await store.list_event_posts(conn, event_id)
+        return await store.list_event_posts(conn, event_id, viewer_id=viewer.id if viewer else 0)
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ async def get_thread(db: Pool, post_id: int, viewer: Account | None) -> Thread:
         membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
         if not can_read(group, membership):
             raise Forbidden("This group shares its posts with members only.")
-        replies = await store.list_replies(conn, post.id)
+        replies = await store.list_replies(conn, post.id, viewer.id if viewer else 0)
         if post.deleted and not replies:
             raise NotFound("This post does not exist.")
         parent = (
@@ -277,7 +279,13 @@ async def list_group_posts(
         membership = await group_store.get_membership(conn, group.id, viewer.id) if viewer else None
         if not can_read(group, membership):
             raise Forbidden("This group shares its posts with members only.")
-        posts = await store.list_group_posts(conn, group.id, before_id=before, limit=PAGE_SIZE + 1)
+        posts = await store.list_group_posts(
+            conn,
+            group.id,
+            before_id=before,
+            limit=PAGE_SIZE + 1,
+            viewer_id=viewer.id if viewer else 0,
+        )
     more = len(posts) > PAGE_SIZE
     posts = posts[:PAGE_SIZE]
     return PostPage(posts, posts[-1].id if more else None)
@@ -297,6 +305,7 @@ async def toggle_like(db: Pool, config: Config, post: Post, account: Account) ->
     async with db.acquire() as conn, conn.transaction():
         liked = await store.insert_like(conn, account.id, post.id, like_uri)
         if liked:
+            await refuse_if_blocked(conn, account.id, post.author_id)  # undone with the insert
             await notifications.notify(
                 conn, [post.author_id], "like", actor_id=account.id, post_id=post.id
             )

@@ -163,3 +163,27 @@ async def list_failed_lookups(
 
 async def delete_failed_lookups(conn: Connection, account_id: int) -> None:
     await conn.execute("DELETE FROM follow_lookups WHERE account_id = $1", account_id)
+
+
+async def update_rules_received(
+    conn: Connection, follower_id: int, target_id: int, rules_html: str
+) -> None:
+    """Keep the rules a remote group sent with its answer to a request to join it."""
+    await conn.execute(
+        "UPDATE follows SET rules_received = $3 WHERE follower_id = $1 AND target_id = $2",
+        follower_id,
+        target_id,
+        rules_html,
+    )
+
+
+async def list_rules_received(conn: Connection, follower_id: int) -> dict[int, str]:
+    """Return, per followed remote group, the rules it sent to the follower."""
+    rows = await conn.fetch(
+        """
+        SELECT target_id, rules_received FROM follows
+        WHERE follower_id = $1 AND rules_received IS NOT NULL
+        """,
+        follower_id,
+    )
+    return {r["target_id"]: r["rules_received"] for r in rows}

@@ -47,6 +47,7 @@ def _member(row: Any) -> Member:
         role=row["role"],
         state=row["state"],
         joined_at=row["created_at"],
+        rules_shown=row.get("rules_shown"),
     )
 
 
@@ -156,7 +157,8 @@ async def update_group(
 async def get_membership(conn: Connection, group_id: int, actor_id: int) -> Member | None:
     row = await conn.fetchrow(
         """
-        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state, m.created_at
+        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state,
+               m.created_at, m.rules_shown
         FROM memberships m JOIN actors a ON a.id = m.actor_id
         WHERE m.group_id = $1 AND m.actor_id = $2
         """,
@@ -178,6 +180,16 @@ async def insert_membership(
         actor_id,
         role,
         state,
+    )
+
+
+async def update_rules_shown(conn: Connection, group_id: int, actor_id: int, rules: str) -> None:
+    """Keep with a request to join the rules its author was shown."""
+    await conn.execute(
+        "UPDATE memberships SET rules_shown = $3 WHERE group_id = $1 AND actor_id = $2",
+        group_id,
+        actor_id,
+        rules,
     )
 
 
@@ -214,7 +226,8 @@ async def list_members(
     """Return members in a state: owners first, then moderators, then by arrival."""
     rows = await conn.fetch(
         """
-        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state, m.created_at
+        SELECT m.actor_id, a.name, a.domain, a.display_name, a.avatar, m.role, m.state,
+               m.created_at, m.rules_shown
         FROM memberships m JOIN actors a ON a.id = m.actor_id
         WHERE m.group_id = $1 AND m.state = $2
         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END,
@@ -279,6 +292,21 @@ async def has_active_member_on(conn: Connection, group_id: int, domain: str) -> 
         domain,
     )
     return found is not None
+
+
+async def insert_mirror_memberships(conn: Connection, group_id: int) -> None:
+    """Make the local people whose follow of a remote members-only group was accepted its
+    members here (an accepted Follow of such a group is a membership)."""
+    await conn.execute(
+        """
+        INSERT INTO memberships (group_id, actor_id, role, state)
+        SELECT $1, f.follower_id, 'member', 'active'
+        FROM follows f JOIN accounts a ON a.actor_id = f.follower_id
+        WHERE f.target_id = $1 AND f.state = 'accepted'
+        ON CONFLICT (group_id, actor_id) DO NOTHING
+        """,
+        group_id,
+    )
 
 
 async def insert_mirror_group(conn: Connection, actor_id: int) -> None:

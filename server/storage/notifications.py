@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from server.db import Connection
+from server.storage.muting import hidden_from
 
 # The job that e-mails one notification at once (server/services/mail.py runs it).
 SEND_NOTIFICATION_EMAIL = "send_notification_email"
@@ -72,6 +73,10 @@ async def insert_notifications(
             LEFT JOIN notification_preferences p ON p.account_id = a.actor_id AND p.kind = $2
             WHERE a.actor_id = ANY($1::bigint[]) AND a.status = 'active'
               AND a.actor_id IS DISTINCT FROM $3
+              -- nothing from someone the recipient muted or blocked, or who blocked them
+              AND ($3::bigint IS NULL OR """
+        + hidden_from("a.actor_id", "$3::bigint")
+        + """)
         ), written AS (
             INSERT INTO notifications AS n (account_id, kind, actor_id, post_id, group_id,
                                             event_id, petition_id, subject, group_key)
@@ -114,6 +119,10 @@ _SELECT = """
     LEFT JOIN actors a ON a.id = n.actor_id
     LEFT JOIN actors g ON g.id = n.group_id
 """
+
+
+# Notifications written before a mute or a block are hidden from then on (kept, not shown).
+_NOT_SILENCED = f"(n.actor_id IS NULL OR {hidden_from('n.account_id', 'n.actor_id')})"
 
 
 def _kind(row: Any) -> NotificationKind:
@@ -160,7 +169,7 @@ async def list_notifications(
     rows = await conn.fetch(
         f"""
         {_SELECT}
-        WHERE n.account_id = $1
+        WHERE n.account_id = $1 AND {_NOT_SILENCED}
           AND n.id < coalesce($2::bigint, 9223372036854775807) AND n.id > coalesce($3::bigint, 0)
           AND ($4::text[] IS NULL OR k.api_type = ANY($4::text[]))
         ORDER BY n.id DESC
@@ -182,7 +191,10 @@ async def get_notification(conn: Connection, notification_id: int) -> StoredNoti
 
 async def count_unread(conn: Connection, account_id: int) -> int:
     value: int = await conn.fetchval(
-        "SELECT count(*) FROM notifications WHERE account_id = $1 AND read_at IS NULL",
+        f"""
+        SELECT count(*) FROM notifications n
+        WHERE n.account_id = $1 AND n.read_at IS NULL AND {_NOT_SILENCED}
+        """,
         account_id,
     )
     return value

@@ -7,6 +7,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import Attachment, Post
+from server.storage.muting import hidden_from
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
@@ -138,9 +139,12 @@ async def delete_post(conn: Connection, post_id: int) -> None:
 
 
 async def list_group_posts(
-    conn: Connection, group_id: int, *, before_id: int | None, limit: int
+    conn: Connection, group_id: int, *, before_id: int | None, limit: int, viewer_id: int = 0
 ) -> list[Post]:
-    """Return top-level posts of a group, newest first, older than `before_id` if given."""
+    """Return top-level posts of a group, newest first, older than `before_id` if given.
+
+    Posts of people the viewer muted or blocked, or who blocked the viewer, are left out.
+    """
     rows = await conn.fetch(
         _SELECT
         + """
@@ -148,7 +152,9 @@ async def list_group_posts(
           AND """
         + NOT_BLOCKED
         + """
-          AND p.event_id IS NULL
+          AND p.event_id IS NULL AND """
+        + hidden_from("$4")
+        + """
           -- not "$2 IS NULL OR ...": a reused (generic) plan could not use the index then
           AND p.id < coalesce($2::bigint, 9223372036854775807)
         ORDER BY p.id DESC
@@ -157,27 +163,38 @@ async def list_group_posts(
         group_id,
         before_id,
         limit,
+        viewer_id,
     )
     return [_post(r) for r in rows]
 
 
-async def list_event_posts(conn: Connection, event_id: int, *, limit: int = 200) -> list[Post]:
-    """Return an event's discussion, oldest first."""
+async def list_event_posts(
+    conn: Connection, event_id: int, *, limit: int = 200, viewer_id: int = 0
+) -> list[Post]:
+    """Return an event's discussion, oldest first, without the viewer's muted or blocked."""
     rows = await conn.fetch(
-        _SELECT + " WHERE p.event_id = $1 AND p.deleted_at IS NULL ORDER BY p.id LIMIT $2",
+        _SELECT
+        + " WHERE p.event_id = $1 AND p.deleted_at IS NULL AND "
+        + hidden_from("$3")
+        + " ORDER BY p.id LIMIT $2",
         event_id,
         limit,
+        viewer_id,
     )
     return [_post(r) for r in rows]
 
 
-async def list_replies(conn: Connection, post_id: int) -> list[Post]:
+async def list_replies(conn: Connection, post_id: int, viewer_id: int = 0) -> list[Post]:
+    """Return a post's replies, oldest first, without the viewer's muted or blocked."""
     rows = await conn.fetch(
         _SELECT
         + " WHERE p.in_reply_to_id = $1 AND p.deleted_at IS NULL AND "
         + NOT_BLOCKED
+        + " AND "
+        + hidden_from("$2")
         + " ORDER BY p.id",
         post_id,
+        viewer_id,
     )
     return [_post(r) for r in rows]
 
@@ -204,6 +221,9 @@ async def list_author_posts(
             gr.visibility = 'public' OR EXISTS (
                 SELECT 1 FROM memberships m WHERE m.group_id = p.group_id
                 AND m.actor_id = $2 AND m.state = 'active'))
+          AND """
+        + hidden_from("coalesce($2::bigint, 0)")
+        + """
         ORDER BY p.id DESC LIMIT $3
         """,
         author_id,
@@ -314,6 +334,8 @@ async def list_feed(conn: Connection, follower_id: int, *, limit: int = 40) -> l
         + """
         WHERE p.deleted_at IS NULL AND """
         + NOT_BLOCKED
+        + " AND "
+        + hidden_from("$1")
         + """ AND (
             -- posts of remote members-only groups the account belongs to (kept as mirrors)
             p.group_id IN (SELECT m.group_id FROM memberships m JOIN actors g

@@ -100,7 +100,13 @@ async def list_relationships(
                coalesce(m.state = 'active', false) OR coalesce(f.state = 'accepted', false)
                    AS following,
                coalesce(m.state = 'pending', false) OR coalesce(f.state = 'pending', false)
-                   AS requested
+                   AS requested,
+               EXISTS (SELECT 1 FROM person_mutes WHERE account_id = $1 AND target_id = x.id)
+                   AS muting,
+               EXISTS (SELECT 1 FROM person_blocks WHERE actor_id = $1 AND target_id = x.id)
+                   AS blocking,
+               EXISTS (SELECT 1 FROM person_blocks WHERE actor_id = x.id AND target_id = $1)
+                   AS blocked_by
         FROM unnest($2::bigint[]) AS x(id)
         LEFT JOIN memberships m ON m.group_id = x.id AND m.actor_id = $1
         LEFT JOIN follows f ON f.target_id = x.id AND f.follower_id = $1
@@ -108,4 +114,9 @@ async def list_relationships(
         account_id,
         actor_ids,
     )
-    return [Relationship(r["id"], r["following"], r["requested"]) for r in rows]
+    return [
+        Relationship(
+            r["id"], r["following"], r["requested"], r["muting"], r["blocking"], r["blocked_by"]
+        )
+        for r in rows
+    ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import Post, PostView, TimelineRange
+from server.storage.muting import hidden_from
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
@@ -29,13 +30,15 @@ _SELECT = """
     LEFT JOIN actors g ON g.id = p.group_id
     LEFT JOIN groups gr ON gr.actor_id = p.group_id
 """
-# What reader $1 may see (members-only groups to their active members alone).
-_READABLE = """
+# What reader $1 may see (members-only groups to their active members alone; nothing of the
+# people they muted or blocked, or who blocked them).
+_READABLE = f"""
     p.deleted_at IS NULL AND (a.domain IS NULL OR (a.domain NOT IN (SELECT domain FROM
         domain_blocks) AND a.id NOT IN (SELECT actor_id FROM actor_blocks))) AND (
         p.group_id IS NULL OR gr.visibility = 'public'
         OR EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = p.group_id
                    AND m.actor_id = $1 AND m.state = 'active'))
+    AND {hidden_from("$1")}
 """
 
 

@@ -97,7 +97,7 @@ class LiveInstance:
         """Tell whether a process the instance needs has stopped."""
         return self.process is None or self.process.poll() is not None
 
-    def wait_ready(self, seconds: float = 30) -> None:
+    def wait_ready(self, seconds: float = 90) -> None:
         """Wait until the launched instance answers; fail with its log if it does not."""
         assert self.process is not None, "launch() first"
         deadline = time.monotonic() + seconds

@@ -19,7 +19,7 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
     """Return every public path the instance serves, from what its database holds."""
     paths: list[tuple[str, dict[str, str]]] = [
         (p, {})
-        for p in ("/", "/groups/new", "/events.ics", "/nodeinfo/2.0", "/nodeinfo/2.1",
+        for p in ("/", "/groups/new", "/events", "/events.ics", "/nodeinfo/2.0", "/nodeinfo/2.1",
                   "/api/v1/timelines/public", "/api/v1/timelines/public?local=true",
                   "/api/v1/instance", "/api/v2/instance", "/.well-known/nodeinfo")
     ]  # fmt: skip
@@ -28,7 +28,8 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
     )
     for row in groups:
         base = f"/groups/{row['name']}"
-        for suffix in ("", "/members", "/events", "/calendar.ics", "/alliances"):
+        for suffix in ("", "/members", "/events", "/calendar.ics", "/alliances", "/feed.atom",
+                       "/petitions", "/library", "/board"):  # fmt: skip
             paths.append((base + suffix, {}))
         for suffix in ("", "/outbox", "/outbox?page=true", "/followers", "/followers?page=1",
                        "/following", "/featured"):  # fmt: skip
@@ -41,6 +42,7 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
     for row in people:
         paths += [(f"/users/{row['name']}", {}), (f"/users/{row['name']}", AP)]
         paths += [(f"/users/{row['name']}/outbox?page=true", AP)]
+        paths += [(f"/users/{row['name']}/feed.atom", {})]
         paths += [(f"/api/v1/accounts/{row['id']}/statuses", {})]
     objects = ("posts", "events", "petitions", "mobilizations", "goals")
     for table in objects:
@@ -74,6 +76,7 @@ def walk(instance: LiveInstance, secrets: list[str], search_terms: list[str]) ->
     queue = _public_paths(instance)
     for term in search_terms:
         queue.append((f"/api/v2/search?q={term}", {}))
+        queue.append((f"/search?q={term}", {}))
         queue.append((f"/api/v2/search?q={term}&resolve=false&type=statuses", {}))
     host = urlsplit(instance.base_url).netloc
     with httpx.Client(base_url=instance.base_url, timeout=10) as client:

@@ -266,3 +266,102 @@ def test_member_who_leaves_from_b_stops_receiving(pair: tuple[LiveInstance, Live
     post_id = publish(a, group, text)
     wait_until(lambda: not a.sql("SELECT 1 FROM jobs WHERE kind = 'federate_post'"))
     assert a.sql("SELECT 1 FROM outbox_activities WHERE post_id = $1", post_id) == []
+
+
+def test_the_rules_reach_a_remote_person_before_moderators_decide(
+    pair: tuple[LiveInstance, LiveInstance],
+) -> None:
+    a, b = pair
+    owner_name, slug, member_name = unique("alice"), unique("cercle"), unique("bob")
+    a.create_user(owner_name)
+    a.create_group(slug, owner_name, join="approval", visibility="members")
+    rules = f"Ce qui est dit ici reste ici {secrets.token_hex(4)}\nPas de conseils non sollicités"
+    # (the settings form that writes rules is tested with the group pages)
+    a.sql("UPDATE groups SET rules = $2 WHERE actor_id ="
+          " (SELECT id FROM actors WHERE name = $1 AND domain IS NULL)", slug, rules)  # fmt: skip
+    b.create_user(member_name)
+    owner, member = browser(a, owner_name), browser(b, member_name)
+    follow_from_b(b, member, a, slug)
+
+    # A sends the rules to the person alone, as the group, in answer to their Follow.
+    [sent] = wait_until(
+        lambda: a.sql("SELECT payload::text AS body FROM outbox_activities WHERE type = 'Create'"
+                      " AND delivered = 1 AND payload::text LIKE '%/rules/%'"
+                      " AND payload::text LIKE $1", f"%{member_name}%")
+    )  # fmt: skip
+    create = json.loads(sent["body"])
+    bob_uri = b.actor_uri(member_name)
+    assert create["actor"] == a.actor_uri(slug, "groups")
+    assert create["to"] == [bob_uri] and create["cc"] == []
+    assert create["object"]["to"] == [bob_uri] and create["object"]["cc"] == []
+    assert "awaits its moderators" in create["object"]["content"]
+    assert rules.splitlines()[0] in create["object"]["content"]
+    [follow] = wait_until(
+        lambda: b.sql(
+            "SELECT f.uri FROM follows f JOIN actors p ON p.id = f.follower_id"
+            " WHERE f.rules_received IS NOT NULL AND p.name = $1",
+            member_name,
+        )
+    )
+    assert create["object"]["inReplyTo"] == follow["uri"]
+    assert httpx.get(create["object"]["id"], timeout=10).status_code == 404
+    # B keeps them with the request: the person reads them, and is told.
+    page = member.get("/following").text
+    assert rules.splitlines()[0] in page and "waiting for approval" in page
+    assert "sent you its rules" in member.get("/notifications").text
+    assert b.sql("SELECT 1 FROM posts WHERE content_html LIKE '%awaits its moderators%'") == []
+
+    # A's moderators see the request with the rules it was shown.
+    members = owner.get(f"/groups/{slug}/members").text
+    assert "Rules shown with this request" in members
+    assert rules.splitlines()[0] in members
+
+
+def test_a_members_only_event_reaches_the_remote_member_alone(
+    pair: tuple[LiveInstance, LiveInstance],
+) -> None:
+    from tests.federation.test_live_events import NEXT_WEEK
+
+    a, b = pair
+    group = circle(a, b)
+    stranger_name = unique("carol")
+    b.create_user(stranger_name)
+    stranger = browser(b, stranger_name)
+    title = f"Cercle de parole du jeudi {secrets.token_hex(4)}"
+    form = {
+        "title": title, "description": "On se retrouve.", "start_date": NEXT_WEEK,
+        "start_time": "19:00", "end_date": NEXT_WEEK, "end_time": "21:00",
+        "timezone": "Europe/Paris", "place_name": "Local", "locality": "Lyon", "capacity": "",
+        "join_mode": "free", "category": "MEETING", "status": "confirmed",
+        "visibility": "members",
+    }  # fmt: skip
+    response = group.owner.post_form(
+        f"/groups/{group.slug}/events", form, page=f"/groups/{group.slug}/events/new"
+    )
+    assert response.status_code == 303, response.text[-3000:]
+    event_id = int(response.headers["location"].rsplit("/", 1)[1])
+    uri = f"{a.base_url}/events/{event_id}"
+
+    # Sent to the member's own inbox alone, addressed to them, never listed.
+    [sent] = wait_until(
+        lambda: a.sql("SELECT public, delivered, payload::text AS body FROM outbox_activities"
+                      " WHERE type = 'Create' AND payload::text LIKE $1", f"%{uri}%")
+    )  # fmt: skip
+    create = json.loads(sent["body"])
+    bob_uri = b.actor_uri(group.member_name)
+    assert sent["public"] is False and sent["delivered"] == 1
+    assert (create["to"], create["cc"]) == ([bob_uri], [])
+    assert (create["object"]["to"], create["object"]["cc"]) == ([bob_uri], [])
+    # B keeps it for the member alone.
+    [copy] = wait_until(lambda: b.sql("SELECT id, visibility FROM events WHERE uri = $1", uri))
+    assert copy["visibility"] == "members"
+    assert title in group.member.get(f"/events/{copy['id']}").text
+    assert title not in stranger.get(f"/events/{copy['id']}").text
+    assert title not in b.browser().get(f"/events/{copy['id']}").text
+    # Fetching it: a member's signed fetch only; anyone else is told nothing exists.
+    assert signed_get(b, group.member_name, uri).status_code == 200
+    assert signed_get(b, stranger_name, uri).status_code == 404
+    assert httpx.get(uri, headers={"Accept": "application/activity+json"}).status_code == 404
+    token = [title.rsplit(" ", 1)[1]]
+    assert walk(a, token, ["parole"]) + walk(b, token, ["parole"]) == []
+    assert public_outbox_leaks(a, token) + public_outbox_leaks(b, token) == []

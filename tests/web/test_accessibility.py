@@ -153,6 +153,7 @@ def pages(base: str) -> dict[str, str]:
         "about-edit": "/admin/about",
         "directory": "/directory",
         "notification-settings": "/settings/notifications",
+        "muting": "/settings/muting",
         "email": "/settings/email",
         "new-group": "/groups/new",
         "tag": "/tags/bread",

@@ -177,7 +177,7 @@ async def event_page(
         "event_time": event_when(t, view.event),
         "osm": osm_link(view.event),
         "participants": await events.list_participants(db, view),
-        "discussion": await posts.list_event_posts(db, view.event.id),
+        "discussion": await posts.list_event_posts(db, view.event.id, account),
         "errors": errors or {},
         "form": form or {},
     }

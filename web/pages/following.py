@@ -29,6 +29,7 @@ async def following_page(
     feed = await posts.list_feed(db, account)
     context = {
         "following": await follows.list_following(db, account),
+        "rules": await follows.list_rules_received(db, account),
         "feed": feed,
         "liked": await posts.list_liked(db, account, feed),
         "failed": await follows.list_failed_lookups(db, account),
