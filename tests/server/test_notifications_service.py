@@ -12,8 +12,18 @@ import pytest
 from server.config import Config
 from server.db import Pool
 from server.errors import Invalid, NotFound
-from server.models import Account
-from server.services import events, follows, groups, notifications, petitions, posts
+from server.models import Account, RemoteActorData
+from server.services import (
+    board,
+    events,
+    follows,
+    groups,
+    inbound,
+    moderation,
+    notifications,
+    petitions,
+    posts,
+)
 from server.storage.notifications import SEND_NOTIFICATION_EMAIL
 from tests.factories import (
     event_form,
@@ -190,3 +200,87 @@ async def test_preferences_change_the_delivery_and_bad_values_change_nothing(
     group2 = await make_group(db, config, ana, join_policy="approval")
     await groups.join_group(db, group2, bea)
     assert await mailed(db) == [theirs.id]  # ana chose the app only for requests
+
+
+async def test_a_matching_need_tells_the_author_of_the_offer_in_its_own_transaction(
+    db: Pool, config: Config
+) -> None:
+    ana, bea, cam = await make_accounts(db, config, "ana", "bea", "cam")
+    group = await make_group(db, config, ana)
+    for person in (bea, cam):
+        await make_member(db, group, person)
+    until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    item = {"category": "transport", "details": "", "valid_until": until}
+    offer = await board.create_item(
+        db, config, group, bea, kind="offer", title="Voiture le mardi", area="Belleville", **item
+    )
+    await board.create_item(  # another category: no match
+        db, config, group, cam, kind="offer", title="Soupe", area="", **{**item, "category": "food"}
+    )
+
+    need = await board.create_item(
+        db, config, group, ana, kind="need", title="Trajet à l'hôpital", area="belleville", **item
+    )
+
+    assert await texts(db, bea) == ["ana posted “Trajet à l'hôpital”, which matches yours"]
+    assert await texts(db, bea, "fr") == [
+        "ana a publié « Trajet à l'hôpital », qui correspond au vôtre"
+    ]
+    [told] = await notifications.list_notifications(db, bea, "en")
+    assert told.link == f"/board/{need.id}"
+    assert await texts(db, cam) == [] and await texts(db, ana) == []
+    assert offer.id != need.id
+    assert await mailed(db) == [told.id]  # by e-mail at once unless chosen otherwise
+
+    # A need that fails to be written tells nobody.
+    before = await snapshot(db)
+    with pytest.raises(Invalid):
+        await board.create_item(db, config, group, cam, kind="need", title="", area="", **item)
+    assert await snapshot(db) == before
+
+
+async def test_a_report_tells_the_group_moderators_and_the_admins_never_the_reporter(
+    db: Pool, config: Config
+) -> None:
+    admin = await make_account(db, config, "alix", is_admin=True)
+    ana, bea, cam = await make_accounts(db, config, "ana", "bea", "cam")
+    group = await make_group(db, config, ana)
+    for person in (bea, cam):
+        await make_member(db, group, person)
+    post = await make_post(db, config, group, cam, "Des propos blessants")
+
+    await moderation.report(db, bea, post_id=post.id, reason="Blessant")
+
+    assert await texts(db, ana) == ["A report about @cam awaits moderation"]
+    assert await texts(db, admin, "fr") == ["Un signalement concernant @cam attend la modération"]
+    [to_moderator] = await notifications.list_notifications(db, ana, "en")
+    [to_admin] = await notifications.list_notifications(db, admin, "en")
+    assert to_moderator.link == f"/groups/{group.slug}/moderation"
+    assert to_admin.link == "/admin/moderation"
+    assert await texts(db, bea) == [] and await texts(db, cam) == []
+    assert set(await mailed(db)) == {to_moderator.id, to_admin.id}
+
+
+async def test_a_flag_from_another_server_tells_the_moderators_once(
+    db: Pool, config: Config
+) -> None:
+    ana, bea = await make_accounts(db, config, "ana", "bea")
+    group = await make_group(db, config, ana)
+    await make_member(db, group, bea)
+    post = await make_post(db, config, group, bea, "Un message")
+    sender = await inbound.store_remote_actor(
+        db,
+        RemoteActorData(
+            uri="https://ailleurs.example/actor", name="ailleurs.example",
+            domain="ailleurs.example", kind="application", display_name="", summary_html="",
+            avatar=None, url=None, inbox="https://ailleurs.example/inbox", shared_inbox=None,
+            outbox=None, followers_uri=None, key_id="https://ailleurs.example/actor#main-key",
+            public_key_pem="", manually_approves=False,
+        ),
+    )  # fmt: skip
+    flag = "https://ailleurs.example/flags/1"
+
+    await moderation.receive_flag(db, sender, flag, "Spam", [bea.id], [post.id])
+    await moderation.receive_flag(db, sender, flag, "Spam", [bea.id], [post.id])  # replayed
+
+    assert await texts(db, ana) == ["A report about @bea awaits moderation"]
