@@ -224,7 +224,7 @@ async def test_a_matching_need_tells_the_author_of_the_offer_in_its_own_transact
 
     assert await texts(db, bea) == ["ana posted “Trajet à l'hôpital”, which matches yours"]
     assert await texts(db, bea, "fr") == [
-        "ana a publié « Trajet à l'hôpital », qui correspond au vôtre"
+        "ana a publié «\u00a0Trajet à l'hôpital\u00a0», qui correspond au vôtre"
     ]
     [told] = await notifications.list_notifications(db, bea, "en")
     assert told.link == f"/board/{need.id}"
