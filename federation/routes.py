@@ -131,7 +131,7 @@ async def post_json(request: Request) -> Response:
         return _error(404, "No such post")
     author = await actors.get_actor(fed.db, post.author_id)
     group = await actors.get_actor(fed.db, post.group_id)
-    tags, _inboxes = await post_tags(fed, post.content)
+    tags, _inboxes, _mentioned = await post_tags(fed, post.content)
     note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group), tags)
     if members_only:
         members = [uri for uri, _ in await outbox.member_recipients(fed.db, post.group_id)]

@@ -198,6 +198,7 @@ class RemoteNote:
     public: bool = True  # addressed to the public collection
     addressed_person_ids: tuple[int, ...] = ()  # local people in to / cc
     audience_id: int | None = None  # the known remote group named as `audience`
+    mentioned_person_ids: tuple[int, ...] = ()  # local people its Mention tags name
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).

@@ -12,7 +12,7 @@ import pytest
 from server.config import Config
 from server.db import Pool
 from server.errors import Invalid, NotFound
-from server.models import Account, RemoteActorData
+from server.models import Account, RemoteActorData, RemoteNote
 from server.services import (
     board,
     events,
@@ -284,3 +284,57 @@ async def test_a_flag_from_another_server_tells_the_moderators_once(
     await moderation.receive_flag(db, sender, flag, "Spam", [bea.id], [post.id])  # replayed
 
     assert await texts(db, ana) == ["A report about @bea awaits moderation"]
+
+
+def remote_person_data(name: str, domain: str) -> RemoteActorData:
+    return RemoteActorData(
+        uri=f"https://{domain}/users/{name}", name=name, domain=domain, kind="person",
+        display_name=name, summary_html="", avatar=None, url=None,
+        inbox=f"https://{domain}/users/{name}/inbox", shared_inbox=None, outbox=None,
+        followers_uri=None, key_id=f"https://{domain}/users/{name}#main-key",
+        public_key_pem="", manually_approves=False,
+    )  # fmt: skip
+
+
+def mentioning(uri: str, *people: int, public: bool = True) -> RemoteNote:
+    return RemoteNote(
+        uri=uri, url=None, content_html="<p>@bea tu as vu ?</p>", content_warning="",
+        in_reply_to_id=None, in_reply_to_uri=None, addressed_group_ids=(), public=public,
+        mentioned_person_ids=people,
+    )  # fmt: skip
+
+
+async def test_a_remote_mention_notifies_the_person_named_though_nobody_follows_its_author(
+    db: Pool, config: Config
+) -> None:
+    admin = await make_account(db, config, "alix", is_admin=True)
+    bea, cam = await make_accounts(db, config, "bea", "cam")
+    zoe = await inbound.store_remote_actor(db, remote_person_data("zoe", "ailleurs.example"))
+
+    post_id = await inbound.receive_note(
+        db, zoe, mentioning("https://ailleurs.example/n/1", bea.id)
+    )
+
+    assert post_id is not None  # kept, for the person it names, though nobody follows zoe
+    assert await texts(db, bea) == ["zoe mentioned you"]
+    [told] = await notifications.list_notifications(db, bea, "en")
+    assert told.link == f"/posts/{post_id}"
+    assert await texts(db, cam) == []
+    # Not public, and not addressed to her: no one is told, nothing is kept.
+    before = await snapshot(db)
+    note = mentioning("https://ailleurs.example/n/2", bea.id, public=False)
+    assert await inbound.receive_note(db, zoe, note) is None
+    assert await snapshot(db) == before
+
+    # From a blocked person, or a blocked server: nothing is kept, no one is told.
+    mallory = await inbound.store_remote_actor(db, remote_person_data("mallory", "pire.example"))
+    await moderation.block_remote_actor(db, admin, "@zoe@ailleurs.example")
+    await moderation.block_domain(db, admin, "pire.example")
+    before = await snapshot(db)
+    for author, uri in (
+        (zoe, "https://ailleurs.example/n/3"),
+        (mallory, "https://pire.example/n/1"),
+    ):
+        assert await inbound.receive_note(db, author, mentioning(uri, bea.id)) is None
+    assert await snapshot(db) == before
+    assert await texts(db, bea) == ["zoe mentioned you"]
