@@ -79,6 +79,8 @@ def test_a_person_on_a_mentions_a_person_on_b_who_is_told(
     bob_uri = b.actor_uri(named)
     assert {"type": "Mention", "href": bob_uri, "name": f"@{named}@{b.domain}"} in note["tag"]
     assert bob_uri in note["cc"]
+    served = a.ap_get(note["id"]).json()  # the Note fetched later says the same
+    assert bob_uri in served["cc"] and note["tag"] == served["tag"]
     # B keeps the post for the person it names and tells them.
     wait_until(lambda: "mentioned you" in reader.get("/notifications").text)
     page = reader.get("/notifications").text
