@@ -24,6 +24,16 @@ CONTEXT: list[Any] = [
     },
 ]
 AP_TYPES = {"person": "Person", "group": "Group", "application": "Application"}
+# What a group says of itself for directories: schema.org's `location` (a Place, as Mobilizon
+# sends a group's) and `inLanguage` (in Mobilizon's context too), and its topics as Entraide's
+# extension term (ids of server/models.py GROUP_TOPICS). FEDERATION.md, "Groups".
+GROUP_CONTEXT: dict[str, Any] = {
+    "sc": "http://schema.org#",
+    "location": {"@id": "sc:location", "@type": "sc:Place"},
+    "inLanguage": "sc:inLanguage",
+    "entraide": "https://entraide.org/ns#",
+    "topics": "entraide:topics",
+}
 
 
 def iso(moment: datetime) -> str:
@@ -67,6 +77,12 @@ def actor_document(
     if group is not None:
         # Lemmy reads `attributedTo` as the moderators collection; keep it simple: the group.
         document["postingRestrictedToMods"] = False
+        document["@context"] = [*CONTEXT, GROUP_CONTEXT]
+        document["topics"] = list(group.topics)
+        if group.place:
+            document["location"] = {"type": "Place", "name": group.place}
+        if group.language:
+            document["inLanguage"] = group.language
     if avatar_url:
         document["icon"] = {"type": "Image", "mediaType": "image/png", "url": avatar_url}
     if group is not None and group.header:

@@ -60,10 +60,38 @@ async def _reply_inboxes(fed: Federation, in_reply_to_id: int | None) -> list[st
     return [author.inbox] if author.inbox else []
 
 
-async def post_tags(fed: Federation, content: str) -> tuple[list[dict[str, str]], list[str]]:
-    """Return the Mention and Hashtag tags of a local post, and the inboxes of those mentioned."""
+MAX_RESOLVED_MENTIONS = 10  # handles looked up on the network for one post
+
+
+async def _mentioned_actor(
+    fed: Federation, name: str, host: str, lookups: list[str] | None
+) -> Actor | None:
+    """Return the remote actor of @name@host: known here, else (with `lookups`) found by
+    WebFinger on its server (the fetcher refuses private networks outside tests)."""
+    known = await actors.find_remote_actor_by_handle(fed.db, name, host)
+    if known is not None or lookups is None or len(lookups) >= MAX_RESOLVED_MENTIONS:
+        return known
+    lookups.append(host)
+    try:
+        return await resolve_handle(fed, f"{name}@{host}")
+    except FetchError as exc:
+        log.info("mention of @%s@%s not resolved: %s", name, host, exc)
+        return None
+
+
+async def post_tags(
+    fed: Federation, content: str, *, resolve: bool = False
+) -> tuple[list[dict[str, str]], list[str], list[str]]:
+    """Return the Mention and Hashtag tags of a local post, and the inboxes and ids of the
+    remote actors it mentions (Mastodon notifies them from the tag and their own address).
+
+    With `resolve` (the worker publishing the post), handles not known yet are looked up on
+    their server; serving the document later reads only what is known.
+    """
     tags: list[dict[str, str]] = []
     inboxes: list[str] = []
+    mentioned: list[str] = []
+    lookups: list[str] | None = [] if resolve else None
     for name, host in find_mentions(content):
         if host is None or host == fed.urls.host:
             try:
@@ -72,16 +100,17 @@ async def post_tags(fed: Federation, content: str) -> tuple[list[dict[str, str]]
                 continue
             href, handle = fed.urls.actor(local), f"@{local.name}@{fed.urls.host}"
         else:
-            remote = await actors.find_remote_actor_by_handle(fed.db, name, host)
+            remote = await _mentioned_actor(fed, name, host, lookups)
             if remote is None or remote.uri is None:
                 continue
             href, handle = remote.uri, f"@{remote.name}@{remote.domain}"
+            mentioned.append(remote.uri)
             if remote.inbox:
-                inboxes.append(remote.inbox)
+                inboxes.append(remote.shared_inbox or remote.inbox)
         tags.append({"type": "Mention", "href": href, "name": handle})
     for tag in find_hashtags(content):
         tags.append({"type": "Hashtag", "href": f"{fed.urls.base}/tags/{tag}", "name": f"#{tag}"})
-    return tags, inboxes
+    return tags, inboxes, mentioned
 
 
 async def federate_post(fed: Federation, job: Job) -> None:
@@ -152,13 +181,15 @@ async def federate_post(fed: Federation, job: Job) -> None:
         parent_uri = (parent.uri or urls.post(parent.id)) if parent else None
     elif post.event_id is not None:
         parent_uri = f"{urls.base}/events/{post.event_id}"  # a comment in its discussion
-    tags, mentioned = await post_tags(fed, post.content)
+    tags, mentioned_inboxes, mentioned = await post_tags(fed, post.content, resolve=True)
     note = note_document(urls, post, author_uri, group_uri, tags)
     note.pop("@context")
     if parent_uri:
         note["inReplyTo"] = parent_uri
-    to, cc = [AS_PUBLIC], [group_uri, followers]
-    targets = inboxes + mentioned + await _reply_inboxes(fed, post.in_reply_to_id)
+    # Those mentioned are addressed too, as Mastodon does (cc): their server shows it to them.
+    to, cc = [AS_PUBLIC], [group_uri, followers, *mentioned]
+    note["cc"] = cc
+    targets = inboxes + mentioned_inboxes + await _reply_inboxes(fed, post.in_reply_to_id)
     if action == "create":
         inner = activity(
             f"{note_uri}/activity", "Create", author_uri, note, to=to, cc=cc,
@@ -223,7 +254,7 @@ async def federate_members_only_post(
     if action == "delete":
         obj: dict[str, Any] = {"id": note_uri, "type": "Tombstone"}
     else:
-        tags, _mentioned = await post_tags(fed, post.content)
+        tags, _inboxes, _mentioned = await post_tags(fed, post.content)
         obj = members_only_note(urls, post, author_uri, group_uri, tags, to)
         if post.in_reply_to_id is not None:
             parent, _ = await actors.get_post_any(fed.db, post.in_reply_to_id)

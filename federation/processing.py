@@ -119,6 +119,7 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
             groups.append(target.id)
         elif target.kind == "person" and ref in addressed and target.id not in people:
             people.append(target.id)
+    mentioned = await _mentioned_people(fed, obj)
     audience_uri = id_of(obj.get("audience"))
     audience = (
         await actors.find_remote_actor(fed.db, audience_uri)
@@ -145,7 +146,33 @@ async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
         public=bool(PUBLIC_IDS.intersection(addressed)),
         addressed_person_ids=tuple(people),
         audience_id=audience.id if audience is not None and audience.kind == "group" else None,
+        mentioned_person_ids=tuple(mentioned),
     )
+
+
+MAX_MENTIONS = 50  # Mastodon counts more as spam; enough for any real post
+
+
+async def _mentioned_people(fed: Federation, obj: dict[str, Any]) -> list[int]:
+    """Return the local people a Note's `Mention` tags name by their actor id (Mastodon's
+    shape: `{"type": "Mention", "href": actor, "name": "@name@host"}`)."""
+    tags = obj.get("tag")
+    tags = [tags] if isinstance(tags, dict) else tags
+    found: list[int] = []
+    for tag in tags[:MAX_MENTIONS] if isinstance(tags, list) else []:
+        if not isinstance(tag, dict) or "Mention" not in types_of(tag):
+            continue
+        href = tag.get("href")
+        name = fed.urls.local_actor_name(href) if isinstance(href, str) else None
+        if name is None:
+            continue
+        try:
+            person = await actors.get_local_actor(fed.db, name)
+        except DomainError:
+            continue
+        if person.kind == "person" and person.id not in found:
+            found.append(person.id)
+    return found
 
 
 MAX_ATTACHMENTS = 4  # Mastodon's Status::MEDIA_ATTACHMENTS_LIMIT

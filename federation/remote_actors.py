@@ -12,8 +12,8 @@ from urllib.parse import quote, urlsplit
 from federation.context import Federation
 from federation.fetch import FetchError
 from federation.jsondoc import fits_id, id_of, text_of, types_of
-from server.models import Actor, RemoteActorData
-from server.names import clean_handle
+from server.models import GROUP_LANGUAGES, GROUP_TOPICS, Actor, RemoteActorData
+from server.names import clean_display_name, clean_handle
 from server.sanitize import sanitize_html
 from server.services import actors, inbound
 
@@ -62,6 +62,7 @@ def parse_actor(document: dict[str, Any]) -> RemoteActorData:
     icon = document.get("icon")
     avatar = id_of(icon.get("url")) if isinstance(icon, dict) else None
     url = document.get("url")
+    topics, place, language = group_profile(document) if kind == "group" else ((), "", None)
     return RemoteActorData(
         uri=uri,
         kind=kind,
@@ -80,6 +81,33 @@ def parse_actor(document: dict[str, Any]) -> RemoteActorData:
         key_id=id_of(main) or uri + "#main-key",
         public_key_pem=str(main["publicKeyPem"]),
         manually_approves=document.get("manuallyApprovesFollowers") is True,
+        topics=topics,
+        place=place,
+        language=language,
+    )
+
+
+def group_profile(document: dict[str, Any]) -> tuple[tuple[str, ...], str, str | None]:
+    """Read a group's topics, place and language, as Entraide and Mobilizon send them.
+
+    Unknown topics and languages are dropped (the directory's filters only know ours); the
+    place is Mobilizon's Place `name`, else its address's locality, or a plain string.
+    """
+    raw = document.get("topics")
+    topics = tuple(t for t in GROUP_TOPICS if isinstance(raw, list) and t in raw)
+    location = document.get("location")
+    place = ""
+    if isinstance(location, str):
+        place = location
+    elif isinstance(location, dict):
+        address = location.get("address")
+        locality = address.get("addressLocality") if isinstance(address, dict) else None
+        place = text_of(location.get("name"), 200) or text_of(locality, 200)
+    language = document.get("inLanguage")
+    return (
+        topics,
+        " ".join(clean_display_name(place[:200]).split())[:120],
+        language if isinstance(language, str) and language in GROUP_LANGUAGES else None,
     )
 
 

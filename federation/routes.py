@@ -131,8 +131,9 @@ async def post_json(request: Request) -> Response:
         return _error(404, "No such post")
     author = await actors.get_actor(fed.db, post.author_id)
     group = await actors.get_actor(fed.db, post.group_id)
-    tags, _inboxes = await post_tags(fed, post.content)
+    tags, _inboxes, mentioned = await post_tags(fed, post.content)
     note = note_document(fed.urls, post, fed.urls.actor(author), fed.urls.actor(group), tags)
+    note["cc"] = [*note["cc"], *mentioned]  # as the Create sent them (federation/outgoing.py)
     if members_only:
         members = [uri for uri, _ in await outbox.member_recipients(fed.db, post.group_id)]
         note = {"@context": note["@context"]} | members_only_note(

@@ -38,6 +38,9 @@ class Group:
     header: str | None = None  # header image: a file name under uploads/pictures
     rules: str = ""  # what a person accepts before joining (plain text)
     anonymous_posts: str = "off"  # "on": members may post in the group's name; "approval"
+    topics: tuple[str, ...] = ()  # ids of GROUP_TOPICS: what the directory filters by
+    place: str = ""  # where it meets or acts, as its members write it
+    language: str | None = None  # ISO 639-1, one of GROUP_LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,10 @@ class Actor:
     manually_approves: bool
     created_at: datetime
     updated_at: datetime
+    # A group's topics, place and language (its own, or as its server describes it).
+    topics: tuple[str, ...] = ()
+    place: str = ""
+    language: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -154,6 +161,9 @@ class RemoteActorData:
     key_id: str
     public_key_pem: str
     manually_approves: bool
+    topics: tuple[str, ...] = ()
+    place: str = ""
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,7 @@ class RemoteNote:
     public: bool = True  # addressed to the public collection
     addressed_person_ids: tuple[int, ...] = ()  # local people in to / cc
     audience_id: int | None = None  # the known remote group named as `audience`
+    mentioned_person_ids: tuple[int, ...] = ()  # local people its Mention tags name
 
 
 # Calls to action: petitions and mobilizations (server/services/petitions.py, mobilizations.py).
@@ -530,6 +541,17 @@ BOARD_CATEGORIES = (
     "goods", "food", "services", "transport", "housing", "money", "listening", "other",
 )  # fmt: skip
 BOARD_STATES = ("open", "fulfilled", "withdrawn")
+# The functions of mutual support a group serves (DESIGN.md), as the directory filters them.
+GROUP_TOPICS = (
+    "material", "emotional", "motivation", "companionship", "information", "social", "advocacy",
+)  # fmt: skip
+# The languages a group may say it speaks (ISO 639-1), with their own names.
+GROUP_LANGUAGES = {
+    "fr": "Français", "en": "English", "es": "Español", "de": "Deutsch", "it": "Italiano",
+    "pt": "Português", "nl": "Nederlands", "ca": "Català", "eu": "Euskara", "br": "Brezhoneg",
+    "oc": "Occitan", "ar": "العربية", "tr": "Türkçe", "pl": "Polski", "ro": "Română",
+    "uk": "Українська", "ru": "Русский", "wo": "Wolof",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from server.models import Account
+from server.models import GROUP_LANGUAGES, GROUP_TOPICS, Account
 from server.services import notifications, sessions
 from web.i18n import Translator, negotiate_language
 from web.security import SESSION_COOKIE, csrf_token, set_cookies
@@ -93,6 +93,9 @@ def first_error(errors: dict[str, str]) -> str | None:
 
 
 env.globals["first_error"] = first_error
+# What a group may say of itself, for its forms and the directory's filters.
+env.globals["group_topics"] = GROUP_TOPICS
+env.globals["group_languages"] = GROUP_LANGUAGES
 
 
 def render(

@@ -35,7 +35,7 @@ from web.pages import (
     posts,
     search,
 )
-from web.security import form_endpoint
+from web.security import form_endpoint, signed_link_endpoint
 
 STATIC = Path(__file__).parent / "static"
 
@@ -223,7 +223,12 @@ def web_routes() -> list[BaseRoute]:
         Route("/signup/confirm/{token}", mail.confirm_signup_page),
         post("/signup/confirm/{token}", mail.confirm_signup),
         Route("/unsubscribe/{account_id}/{token}", mail.unsubscribe_page),
-        post("/unsubscribe/{account_id}/{token}", mail.unsubscribe),
+        # RFC 8058 one-click: the signed URL is the authority (web/security.py).
+        Route(
+            "/unsubscribe/{account_id}/{token}",
+            signed_link_endpoint(mail.unsubscribe),
+            methods=["POST"],
+        ),
         post("/following", following.follow),
         post("/following/{actor_id}/unfollow", following.unfollow),
         post("/groups/{slug}/remote-follow", following.remote_follow),

@@ -128,6 +128,27 @@ def form_endpoint(handler: FormHandler) -> Callable[[Request], Awaitable[Respons
     return endpoint
 
 
+def signed_link_endpoint(handler: FormHandler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a POST handler whose URL carries its own authority: a signature made with the
+    secret key for one account and one purpose (an e-mail's unsubscribe link).
+
+    No CSRF token: RFC 8058's one-click POST comes from a mail program that never saw our
+    pages. A forged request can only do what the signed URL already allows, and only someone
+    who holds that URL (the e-mail's reader) can make one. The form is still read within
+    limits.
+    """
+
+    async def endpoint(request: Request) -> Response:
+        async with request.form(max_fields=MAX_FORM_FIELDS, max_files=0) as form:
+            if any(isinstance(v, str) and "\x00" in v for _, v in form.multi_items()):
+                raise HTTPException(400)
+            return await handler(request, form)
+
+    endpoint.__name__ = handler.__name__
+    endpoint.signed_link = True  # type: ignore[attr-defined]
+    return endpoint
+
+
 class BodyLimit:
     """Refuse request bodies over a size before the app reads them (413)."""
 

@@ -28,6 +28,12 @@ GROUPS = (
      "Locataires mobilisé·es contre l'habitat indigne et les expulsions.",
      "public", "open"),
 )  # fmt: skip
+# What each group offers, for the directory's filters.
+GROUP_PROFILES = {
+    "quartier": ["material", "social"],
+    "cercle": ["emotional", "companionship"],
+    "logement": ["advocacy", "information"],
+}
 POSTS = (
     ("quartier", "organizer", "Bonjour à toutes et à tous ! L'épicerie solidaire cherche deux "
      "bénévoles pour la distribution de jeudi, de 17 h à 19 h. #solidarité"),
@@ -78,6 +84,7 @@ async def add_base(demo: Demo) -> None:
         group = await groups.create_group(
             demo.db, demo.config, organizer, slug=await free_name(demo, slug), name=name,
             description=description, visibility=visibility, join_policy="open",
+            topics=GROUP_PROFILES[role], place="Lyon, Croix-Rousse", language="fr",
         )  # fmt: skip
         for member in members[1:]:
             await groups.join_group(demo.db, group, member)

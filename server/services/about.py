@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 from server.db import Pool
 from server.errors import Forbidden, Invalid
-from server.models import Account, Group
+from server.models import Account
 from server.sanitize import render_text
-from server.services import groups
 from server.storage import about as store
 
 MAX_TEXT = 10_000
@@ -49,16 +47,3 @@ async def save_about(
         raise Invalid(errors)
     async with db.acquire() as conn:
         await store.upsert_about(conn, description.strip(), rules.strip(), contact.strip())
-
-
-def _folded(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-async def list_directory(db: Pool, query: str = "") -> list[Group]:
-    """Return the public groups of this instance, those whose name or description hold every
-    word of `query` (accents and case aside), the most active first."""
-    words = _folded(query[:200]).split()
-    found = await groups.list_groups(db)
-    return [g for g in found if all(w in _folded(f"{g.name} {g.description}") for w in words)]

@@ -27,6 +27,7 @@ from server.models import (
     RemoteBoardItem,
 )
 from server.sanitize import render_text, sanitize_html
+from server.services import notifications
 from server.services.groups import can_read
 from server.services.posts import mention_resolver, tag_url
 from server.storage import board as store
@@ -168,17 +169,25 @@ async def create_item(
                 conn, FEDERATE_BOARD_ITEM, {"item_id": item_id, "action": "create"}
             )
         item = await store.get_item(conn, item_id)
-    assert item is not None
+        assert item is not None
+        # The authors of the items this one answers hear of it, with what caused it.
+        matched = await _find_matches(conn, item)
+        authors = list(dict.fromkeys(m.author_id for m in matched if m.author_id is not None))
+        await notifications.notify_board_match(conn, item.id, item.title, author.id, authors)
     return item
+
+
+async def _find_matches(conn: Connection, item: BoardItem) -> list[BoardItem]:
+    if not item.is_open:
+        return []
+    return await store.list_matching_items(conn, item.id)
 
 
 async def find_matches(db: Pool, item: BoardItem) -> list[BoardItem]:
     """Return the open items of others that answer this one: the offers for a need, and the
     reverse, of the same category and, when both give one, the same area."""
-    if not item.is_open:
-        return []
     async with db.acquire() as conn:
-        return await store.list_matching_items(conn, item.id)
+        return await _find_matches(conn, item)
 
 
 async def list_my_matches(db: Pool, group: Group, account: Account | None) -> list[BoardMatch]:

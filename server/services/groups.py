@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from server import validation as v
 from server.config import Config
 from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.keys import generate_key_pair
-from server.models import Account, Group, Member
+from server.models import GROUP_LANGUAGES, GROUP_TOPICS, Account, Group, Member
 from server.names import clean_display_name
 from server.sanitize import render_text
 from server.services import notifications
@@ -27,6 +29,24 @@ JOIN_POLICIES = ("open", "approval", "invite")
 ROLES = ("owner", "moderator", "member")
 MAX_GROUP_NAME = 80
 MAX_RULES = 5000
+MAX_PLACE = 120
+
+
+def _profile_errors(topics: Sequence[str], place: str, language: str | None) -> dict[str, str]:
+    """Check what the directory filters by: known topics, a short place, a known language
+    (None: a group made before groups had one, left so)."""
+    unknown = [t for t in topics if t not in GROUP_TOPICS]
+    known_language = language is None or language in GROUP_LANGUAGES
+    return v.collect(
+        topics="Choose among the topics listed." if unknown or len(topics) > 20 else None,
+        place=v.check_text(place, max_length=MAX_PLACE),
+        language=None if known_language else "Choose the group's language.",
+    )
+
+
+def _clean_topics(topics: Sequence[str]) -> list[str]:
+    """Return the topics in the order of GROUP_TOPICS, each once."""
+    return [t for t in GROUP_TOPICS if t in topics]
 
 
 def _settings_errors(
@@ -40,12 +60,6 @@ def _settings_errors(
     )
 
 
-def _check_settings(name: str, description: str, visibility: str, join_policy: str) -> None:
-    errors = _settings_errors(name, description, visibility, join_policy)
-    if errors:
-        raise Invalid(errors)
-
-
 async def create_group(
     db: Pool,
     config: Config,
@@ -56,12 +70,19 @@ async def create_group(
     description: str = "",
     visibility: str = "public",
     join_policy: str = "open",
+    topics: Sequence[str] = (),
+    place: str = "",
+    language: str | None = None,
 ) -> Group:
-    """Create a group whose first owner is `owner`."""
+    """Create a group whose first owner is `owner`; its language is the instance's unless
+    given (a form always gives one: an empty one is refused)."""
     slug = slug.strip().lower()
     name = clean_display_name(name)
+    place = " ".join(place.split())
+    language = config.language if language is None else language.strip()
     # Every error at once: the address and the other fields are checked together.
     errors = _settings_errors(name, description, visibility, join_policy)
+    errors |= _profile_errors(topics, place, language)
     slug_error = v.check_name(slug)
     if slug_error is None:
         async with db.acquire() as conn:
@@ -86,6 +107,9 @@ async def create_group(
             join_policy=join_policy,
             private_key_pem=private_pem,
             public_key_pem=public_pem,
+            topics=_clean_topics(topics),
+            place=place,
+            language=language,
         )
         if group_id is None:
             raise Invalid({"slug": "This name is already taken."})
@@ -106,17 +130,27 @@ async def update_group(
     join_policy: str,
     followers_can_post: bool = True,
     rules: str | None = None,
+    topics: Sequence[str] | None = None,
+    place: str | None = None,
+    language: str | None = None,
 ) -> Group:
-    """Change a group's settings (moderators and owners); `rules` None keeps them."""
+    """Change a group's settings (moderators and owners); a field left None is kept."""
     name = clean_display_name(name)
     async with db.acquire() as conn:
         await _require_moderator(conn, group, actor)
-    _check_settings(name, description, visibility, join_policy)
+    topics = list(group.topics) if topics is None else list(topics)
+    place = group.place if place is None else " ".join(place.split())
+    language = group.language if language is None else language.strip()
+    errors = _settings_errors(name, description, visibility, join_policy)
+    errors |= _profile_errors(topics, place, language)
     if rules is not None:
-        errors = v.collect(rules=v.check_text(rules.strip(), max_length=MAX_RULES))
-        if errors:
-            raise Invalid(errors)
+        errors |= v.collect(rules=v.check_text(rules.strip(), max_length=MAX_RULES))
+    if errors:
+        raise Invalid(errors)
     async with db.acquire() as conn, conn.transaction():
+        await store.update_group_profile(
+            conn, group.id, topics=_clean_topics(topics), place=place, language=language
+        )
         if rules is not None:
             await store.update_rules(conn, group.id, rules.strip())
         await store.update_group(
@@ -147,6 +181,50 @@ async def get_group_by_slug(db: Pool, slug: str) -> Group:
 async def list_groups(db: Pool) -> list[Group]:
     async with db.acquire() as conn:
         return await store.list_groups(conn)
+
+
+@dataclass(frozen=True)
+class DirectoryFilters:
+    """What /directory filters by: words, a topic, a place, a language; and which page."""
+
+    words: str = ""
+    topic: str | None = None
+    place: str = ""
+    language: str | None = None
+    page: int = 1
+
+    @classmethod
+    def parse(
+        cls, words: str, topic: str, place: str, language: str, page: str
+    ) -> DirectoryFilters:
+        """Read filters from a query string; unknown values mean "any" (links stay valid)."""
+        number = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1
+        return cls(
+            words=" ".join(words.split())[:200],
+            topic=topic if topic in GROUP_TOPICS else None,
+            place=" ".join(place.split())[:MAX_PLACE],
+            language=language if language in GROUP_LANGUAGES else None,
+            page=max(number, 1),
+        )
+
+
+DIRECTORY_PAGE = 20
+
+
+async def list_directory(db: Pool, filters: DirectoryFilters) -> tuple[list[Group], bool]:
+    """Return a page of the instance's public groups matching the filters, the most active
+    first, and whether another page follows."""
+    async with db.acquire() as conn:
+        found = await store.list_directory(
+            conn,
+            words=filters.words.split(),
+            topic=filters.topic,
+            place=filters.place,
+            language=filters.language,
+            limit=DIRECTORY_PAGE + 1,
+            offset=(filters.page - 1) * DIRECTORY_PAGE,
+        )
+    return found[:DIRECTORY_PAGE], len(found) > DIRECTORY_PAGE
 
 
 async def list_account_groups(db: Pool, account: Account) -> list[Group]:

@@ -21,6 +21,7 @@ from server.storage import events as event_store
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
+from server.storage import moderation as moderation_store
 from server.storage import muting as muting_store
 from server.storage import posts as post_store
 
@@ -105,11 +106,13 @@ async def receive_note(
             group_id = await _members_only_group(conn, note)
             if group_id is None:
                 return None
-        elif group_id is None:
+        mentioned = await _mentioned(conn, author, note)
+        if group_id is None and note.public:
             followed = await follow_store.has_local_follower(conn, author.id) or (
                 via is not None and await follow_store.has_local_follower(conn, via.id)
             )
-            if not followed:
+            # A public post naming someone here is kept for them, followed or not.
+            if not followed and not mentioned:
                 return None
         post_id = await post_store.insert_remote_post(
             conn,
@@ -125,12 +128,17 @@ async def receive_note(
             attachments=note.attachments,
             sensitive=note.sensitive,
         )
+        answered: int | None = None
         if post_id is not None and note.in_reply_to_id is not None:
             parent = await post_store.get_post(conn, note.in_reply_to_id)
             if parent is not None and parent.author_id is not None:
+                answered = parent.author_id
                 await notifications.notify(
                     conn, [parent.author_id], "reply", actor_id=author.id, post_id=post_id
                 )
+        if post_id is not None:  # the author of the post answered is told once, of the reply
+            told = [p for p in mentioned if p != answered]
+            await notifications.notify(conn, told, "mention", actor_id=author.id, post_id=post_id)
         if post_id is not None and group_id is not None and relay:
             await job_store.insert_job(
                 conn, FEDERATE_POST, {"post_id": post_id, "action": "announce"}
@@ -180,6 +188,19 @@ async def receive_members_relay(
                 conn, [parent.author_id], "reply", actor_id=author.id, post_id=post_id
             )
     return post_id
+
+
+async def _mentioned(conn: Connection, author: Actor, note: RemoteNote) -> list[int]:
+    """Return the local people a remote post mentions who may be told of it: anyone it names
+    when it is public, else only those it is addressed to; nobody when its author or server is
+    blocked here (an Announce may bring what the inbox would have refused)."""
+    if not note.mentioned_person_ids or author.domain is None:
+        return []
+    if await moderation_store.is_blocked(conn, author.domain, author.uri):
+        return []
+    if note.public:
+        return list(note.mentioned_person_ids)
+    return [p for p in note.mentioned_person_ids if p in note.addressed_person_ids]
 
 
 async def _members_only_group(conn: Connection, note: RemoteNote) -> int | None:

@@ -317,9 +317,12 @@ async def send_digests(db: Pool, config: Config) -> int:
             t["digest_subject"].format(host=config.host),
             [t["digest_intro"], *lines, t["unsubscribe"]],
             ["", *links, unsubscribe_link],
-            # RFC 2369: mail programs offer the link. Not RFC 8058's one-click POST: every form
-            # here carries its page's CSRF token, so the link opens a page with one button.
-            headers=(("List-Unsubscribe", f"<{unsubscribe_link}>"),),
+            # RFC 2369: mail programs offer the link; RFC 8058: they may POST to it at once
+            # (`List-Unsubscribe=One-Click`), which web/security.py takes without a CSRF token.
+            headers=(
+                ("List-Unsubscribe", f"<{unsubscribe_link}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ),
         )
         try:
             await send_mail(config, mail)

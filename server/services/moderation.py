@@ -7,6 +7,7 @@ from server import validation as v
 from server.db import Connection, Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, Actor, Group, Report
+from server.services import notifications
 from server.storage import accounts as account_store
 from server.storage import actors as actor_store
 from server.storage import follows as follow_store
@@ -214,6 +215,8 @@ async def report(
             reason=reason,
         )  # fmt: skip
         assert report_id is not None
+        target = f"@{post.author_name}" + (f"@{post.author_domain}" if post.author_domain else "")
+        await notifications.notify_report(conn, post.group_id, target, reporter_id=reporter.id)
         if forward and post.author_domain is not None:
             await job_store.insert_job(conn, SEND_FLAG, {"report_id": report_id})
             await store.update_report_forwarded(conn, report_id)
@@ -231,11 +234,16 @@ async def receive_flag(
         target = actor_ids[0] if actor_ids else (post.author_id if post else None)
         if target is None and post is None:
             return None
-        return await store.insert_report(
+        report_id = await store.insert_report(
             conn, reporter_id=None, origin_domain=sender.domain, flag_uri=flag_uri,
             target_actor_id=target, post_id=post.id if post else None,
             group_id=post.group_id if post else None, reason=reason[:MAX_REASON],
         )  # fmt: skip
+        if report_id is not None:  # None: this Flag was received already
+            reported = await actor_store.get_actor(conn, target) if target is not None else None
+            named = _handle(reported) if reported is not None else f"post {post_ids[0]}"
+            await notifications.notify_report(conn, post.group_id if post else None, named)
+        return report_id
 
 
 async def list_reports(db: Pool, account: Account, group: Group | None = None) -> list[Report]:

@@ -44,6 +44,7 @@ async def notify(
     group_id: int | None = None,
     event_id: int | None = None,
     petition_id: int | None = None,
+    board_item_id: int | None = None,
     subject: str = "",
 ) -> int:
     """Write a notification of `kind` for each local account among `recipient_ids`."""
@@ -58,6 +59,7 @@ async def notify(
         group_id=group_id,
         event_id=event_id,
         petition_id=petition_id,
+        board_item_id=board_item_id,
         subject=subject[:200],
     )
 
@@ -82,6 +84,30 @@ async def notify_moderators(
 
 async def notify_admins(conn: Connection, kind: str, *, actor_id: int) -> None:
     await notify(conn, await store.list_admin_ids(conn), kind, actor_id=actor_id)
+
+
+async def notify_report(
+    conn: Connection, group_id: int | None, target: str, *, reporter_id: int | None = None
+) -> None:
+    """Tell the moderators of the group concerned, and the administrators, of a new report.
+
+    The reporter is never named (a report forwarded elsewhere does not name them either), and
+    is not told of their own report if they moderate.
+    """
+    moderators = await store.list_moderator_ids(conn, group_id) if group_id is not None else []
+    moderators = [m for m in moderators if m != reporter_id]
+    await notify(conn, moderators, "report", group_id=group_id, subject=target)
+    admins = [a for a in await store.list_admin_ids(conn) if a not in moderators]
+    await notify(conn, [a for a in admins if a != reporter_id], "report", subject=target)
+
+
+async def notify_board_match(
+    conn: Connection, item_id: int, title: str, author_id: int, authors: list[int]
+) -> None:
+    """Tell the authors of open items that a new need or offer matches theirs."""
+    await notify(
+        conn, authors, "board_match", actor_id=author_id, board_item_id=item_id, subject=title
+    )
 
 
 async def notify_participants(
@@ -140,6 +166,14 @@ def link(item: StoredNotification) -> str:
         return f"/events/{item.event_id}"
     if item.petition_id is not None:
         return f"/petitions/{item.petition_id}"
+    if item.board_item_id is not None:
+        return f"/board/{item.board_item_id}"
+    if item.kind.kind == "report":
+        # Moderators are told with the group, administrators without (server/services/
+        # moderation.py): each lands on the list of reports they may act on.
+        if item.group_slug is not None:
+            return f"/groups/{item.group_slug}/moderation"
+        return "/admin/moderation"
     if item.kind.kind.startswith("follow_") and item.group_slug is None:
         # A remote follow: the page of what one follows, and of why a follow failed.
         return "/following"

@@ -10,12 +10,13 @@ from server.models import Actor, RemoteActorData
 _COLUMNS = """
     id, kind, name, domain, uri, display_name, summary_html, avatar, url, inbox, shared_inbox,
     outbox, followers_uri, key_id, public_key_pem, private_key_pem, manually_approves,
-    created_at, updated_at
+    created_at, updated_at, topics, place, language
 """
 
 
 def _actor(row: Any) -> Actor:
-    return Actor(**dict(row))
+    data = dict(row)
+    return Actor(**{**data, "topics": tuple(data["topics"])})
 
 
 async def get_actor(conn: Connection, actor_id: int) -> Actor | None:
@@ -58,15 +59,17 @@ async def upsert_remote_actor(conn: Connection, data: RemoteActorData) -> int:
         """
         INSERT INTO actors (kind, name, domain, uri, display_name, summary_html, avatar, url,
                             inbox, shared_inbox, outbox, followers_uri, key_id, public_key_pem,
-                            manually_approves, fetched_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now())
+                            manually_approves, topics, place, language, fetched_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                now())
         ON CONFLICT (uri) DO UPDATE SET
             kind = EXCLUDED.kind, name = EXCLUDED.name, display_name = EXCLUDED.display_name,
             summary_html = EXCLUDED.summary_html, avatar = EXCLUDED.avatar, url = EXCLUDED.url,
             inbox = EXCLUDED.inbox, shared_inbox = EXCLUDED.shared_inbox,
             outbox = EXCLUDED.outbox, followers_uri = EXCLUDED.followers_uri,
             key_id = EXCLUDED.key_id, public_key_pem = EXCLUDED.public_key_pem,
-            manually_approves = EXCLUDED.manually_approves, fetched_at = now(),
+            manually_approves = EXCLUDED.manually_approves, topics = EXCLUDED.topics,
+            place = EXCLUDED.place, language = EXCLUDED.language, fetched_at = now(),
             updated_at = now()
         RETURNING id
         """,
@@ -85,6 +88,9 @@ async def upsert_remote_actor(conn: Connection, data: RemoteActorData) -> int:
         data.key_id,
         data.public_key_pem,
         data.manually_approves,
+        list(data.topics),
+        data.place,
+        data.language,
     )
     return actor_id
 

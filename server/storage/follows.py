@@ -106,7 +106,7 @@ async def list_following(conn: Connection, follower_id: int) -> list[tuple[Actor
     for r in rows:
         data = dict(r)
         state = data.pop("follow_state")
-        result.append((Actor(**data), state))
+        result.append((_actor(data), state))
     return result
 
 

@@ -9,7 +9,7 @@ from server.models import Group, Member
 
 _SELECT = """
     SELECT a.id, a.name, a.display_name, a.summary, a.summary_html, a.avatar, a.header,
-           a.created_at,
+           a.created_at, a.topics, a.place, a.language,
            g.visibility, g.join_policy, g.followers_can_post, g.rules,
            g.anonymous_posts,
            (SELECT count(*) FROM memberships m
@@ -34,6 +34,9 @@ def _group(row: Any) -> Group:
         header=row["header"],
         rules=row["rules"],
         anonymous_posts=row["anonymous_posts"],
+        topics=tuple(row["topics"]),
+        place=row["place"],
+        language=row["language"],
     )
 
 
@@ -62,13 +65,16 @@ async def insert_group(
     join_policy: str,
     private_key_pem: str,
     public_key_pem: str,
+    topics: list[str] | None = None,
+    place: str = "",
+    language: str | None = None,
 ) -> int | None:
     """Insert the group's actor and group rows; None if the name was taken meanwhile."""
     group_id: int | None = await conn.fetchval(
         """
         INSERT INTO actors (kind, name, display_name, summary, summary_html,
-                            private_key_pem, public_key_pem)
-        VALUES ('group', $1, $2, $3, $4, $5, $6)
+                            private_key_pem, public_key_pem, topics, place, language)
+        VALUES ('group', $1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT DO NOTHING
         RETURNING id
         """,
@@ -78,6 +84,9 @@ async def insert_group(
         description_html,
         private_key_pem,
         public_key_pem,
+        topics or [],
+        place,
+        language,
     )
     if group_id is None:
         return None
@@ -110,6 +119,59 @@ async def list_groups(conn: Connection, *, limit: int = 100) -> list[Group]:
         limit,
     )
     return [_group(r) for r in rows]
+
+
+async def list_directory(
+    conn: Connection,
+    *,
+    words: list[str],
+    topic: str | None,
+    place: str,
+    language: str | None,
+    limit: int,
+    offset: int,
+) -> list[Group]:
+    """Return local public groups matching every filter given, the most active first.
+
+    Words and the place are compared accents and case aside (fold_accents, migration 0012),
+    as parts of the name and description, and of the place.
+    """
+    rows = await conn.fetch(
+        _SELECT
+        + """
+        WHERE a.domain IS NULL AND g.visibility = 'public'
+          AND ($2::text IS NULL OR $2 = ANY(a.topics))
+          AND ($3 = '' OR strpos(fold_accents(a.place), fold_accents($3)) > 0)
+          AND ($4::text IS NULL OR a.language = $4)
+          AND NOT EXISTS (
+              SELECT FROM unnest($1::text[]) AS w(word)
+              WHERE strpos(fold_accents(a.display_name || ' ' || a.summary || ' ' || a.place),
+                           fold_accents(w.word)) = 0)
+        ORDER BY member_count DESC, a.id
+        LIMIT $5 OFFSET $6
+        """,
+        words,
+        topic,
+        place,
+        language,
+        limit,
+        offset,
+    )
+    return [_group(r) for r in rows]
+
+
+async def update_group_profile(
+    conn: Connection, group_id: int, *, topics: list[str], place: str, language: str | None
+) -> None:
+    """Change what the directory filters a group by."""
+    await conn.execute(
+        "UPDATE actors SET topics = $2, place = $3, language = $4, updated_at = now()"
+        " WHERE id = $1",
+        group_id,
+        topics,
+        place,
+        language,
+    )
 
 
 async def list_account_groups(conn: Connection, actor_id: int) -> list[Group]:

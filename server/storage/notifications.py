@@ -42,6 +42,7 @@ class StoredNotification:
     count: int
     created_at: datetime
     read_at: datetime | None
+    board_item_id: int | None = None
 
 
 async def insert_notifications(
@@ -54,6 +55,7 @@ async def insert_notifications(
     group_id: int | None = None,
     event_id: int | None = None,
     petition_id: int | None = None,
+    board_item_id: int | None = None,
     subject: str = "",
 ) -> int:
     """Notify local accounts (others are skipped, and so is the actor themself); return how many.
@@ -79,8 +81,9 @@ async def insert_notifications(
         + """)
         ), written AS (
             INSERT INTO notifications AS n (account_id, kind, actor_id, post_id, group_id,
-                                            event_id, petition_id, subject, group_key)
-            SELECT actor_id, $2, $3, $4, $5, $6, $7, $8, group_key FROM recipient
+                                            event_id, petition_id, subject, group_key,
+                                            board_item_id)
+            SELECT actor_id, $2, $3, $4, $5, $6, $7, $8, group_key, $10 FROM recipient
             ON CONFLICT (account_id, group_key) WHERE read_at IS NULL AND group_key IS NOT NULL
             DO UPDATE SET count = n.count + 1, actor_id = EXCLUDED.actor_id,
                           created_at = now(), id = nextval('notifications_id_seq')
@@ -102,13 +105,14 @@ async def insert_notifications(
         petition_id,
         subject,
         SEND_NOTIFICATION_EMAIL,
+        board_item_id,
     )
     return value
 
 
 _SELECT = """
     SELECT n.id, n.account_id, n.actor_id, n.post_id, n.event_id, n.petition_id, n.subject,
-           n.count, n.created_at, n.read_at,
+           n.count, n.created_at, n.read_at, n.board_item_id,
            k.kind, k.label_en, k.label_fr, k.grouped_en, k.grouped_fr, k.default_delivery,
            k.api_type,
            coalesce(nullif(a.display_name, ''),
@@ -153,6 +157,7 @@ def _notification(row: Any) -> StoredNotification:
         count=row["count"],
         created_at=row["created_at"],
         read_at=row["read_at"],
+        board_item_id=row["board_item_id"],
     )
 
 

@@ -26,20 +26,31 @@ _MEMBER = """EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = {group} AND 
 async def search_posts(conn: Connection, query: str, reader: int, limit: int) -> list[SearchHit]:
     """Return the posts of local groups matching the query, best first; members-only ones
     to their members only."""
+    # The query is parsed once (not for each row ranked), the matches are ranked on their
+    # stored vector alone, and only the page kept is joined to its names and stripped of its
+    # markup: a common word matches thousands of posts (bench/search.py).
     rows = await conn.fetch(
         f"""
-        SELECT p.id, coalesce(nullif(a.display_name, ''), a.name) AS author,
+        WITH q AS MATERIALIZED (SELECT search_query($1) AS query),
+        found AS (
+            SELECT p.id, p.author_id, p.group_id, ts_rank(p.search, q.query) AS rank
+            FROM q
+            JOIN posts p ON p.search @@ q.query
+            JOIN actors g ON g.id = p.group_id AND g.domain IS NULL  -- groups of this instance
+            JOIN groups gr ON gr.actor_id = p.group_id
+            WHERE p.deleted_at IS NULL
+              AND (gr.visibility = 'public' OR {_MEMBER.format(group="p.group_id")})
+            ORDER BY rank DESC, p.id DESC
+            LIMIT $3
+        )
+        SELECT f.id, coalesce(nullif(a.display_name, ''), a.name) AS author,
                coalesce(nullif(g.display_name, ''), g.name) AS group_name,
                left(regexp_replace(p.content_html, '<[^>]*>', ' ', 'g'), 300) AS text
-        FROM posts p
-        JOIN actors a ON a.id = p.author_id
-        JOIN actors g ON g.id = p.group_id AND g.domain IS NULL
-        JOIN groups gr ON gr.actor_id = p.group_id
-        WHERE p.deleted_at IS NULL
-          AND p.search @@ search_query($1)
-          AND (gr.visibility = 'public' OR {_MEMBER.format(group="p.group_id")})
-        ORDER BY ts_rank(p.search, search_query($1)) DESC, p.id DESC
-        LIMIT $3
+        FROM found f
+        JOIN posts p ON p.id = f.id
+        JOIN actors a ON a.id = f.author_id
+        JOIN actors g ON g.id = f.group_id
+        ORDER BY f.rank DESC, f.id DESC
         """,
         query,
         reader,

@@ -436,7 +436,8 @@ def test_backup_destroy_restore_keeps_every_row_page_and_key(deployment: Deploym
         assert log_in(dora, "dora") == 303
         post_form(dora, "/groups/new", "/groups",
                   {"slug": "jardin", "name": "Jardin partagé", "visibility": "public",
-                   "join_policy": "open", "description": "Des graines et des bras"})  # fmt: skip
+                   "join_policy": "open", "description": "Des graines et des bras",
+                   "language": "fr"})  # fmt: skip
         post_form(dora, "/groups/jardin", "/groups/jardin/posts",
                   {"content": "Semis samedi #jardin", "content_warning": ""})  # fmt: skip
         # Once the worker has done what the post asked (a Create, announced by the group).

@@ -28,6 +28,7 @@ from starlette.responses import Response, StreamingResponse
 
 from federation.context import Federation, open_federation
 from federation.fetch import FetchError
+from federation.outgoing import post_tags
 from federation.remote_actors import get_actor, get_key_owner
 from federation.signatures import CavageSignature, cavage_signing_string, digest_header
 from server.config import Config
@@ -474,6 +475,27 @@ async def test_actor_on_a_private_address_is_not_fetched(
                 await get_actor(fed, url)
             with pytest.raises(FetchError):
                 await get_key_owner(fed, f"{url}#main-key")
+        assert await snapshot_db(db) == before
+        assert len(peer.received) == hits
+    finally:
+        await fed.close()
+
+
+async def test_a_mention_of_a_handle_on_a_private_address_is_not_looked_up(
+    db: Pool, config: Config, peer: FakePeer
+) -> None:
+    """A post naming @alice@<private host> gets no Mention tag and sends nothing there."""
+    assert config.allow_private_addresses is False
+    fed: Federation = await open_federation(db, config)
+    try:
+        before = await snapshot_db(db)
+        hits = len(peer.received)
+        content = (
+            f"Bonjour @alice@{peer.domain}, @bob@127.0.0.1, @eve@169.254.169.254 "
+            "et @mallory@10.1.2.3:8080"
+        )
+        tags, inboxes, mentioned = await post_tags(fed, content, resolve=True)
+        assert (tags, inboxes, mentioned) == ([], [], [])
         assert await snapshot_db(db) == before
         assert len(peer.received) == hits
     finally:

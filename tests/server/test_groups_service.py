@@ -485,3 +485,92 @@ async def test_public_group_shows_posts_and_members_to_anyone(db: Pool, config: 
     post = await make_post(db, config, group, owner, "hello everyone")
     assert [p.id for p in (await posts.list_group_posts(db, group, None)).posts] == [post.id]
     assert [m.name for m in await list_members(db, group, None)] == ["alice"]
+
+
+async def test_a_group_says_its_topics_place_and_language_and_bad_ones_change_nothing(
+    db: Pool, config: Config
+) -> None:
+    owner = await make_account(db, config, "alice")
+    group = await create_group(
+        db, config, owner, slug="repair", name="Repair café",
+        topics=["social", "material"], place="  Lyon   7e ", language="fr",
+    )  # fmt: skip
+    assert (group.topics, group.place, group.language) == (("material", "social"), "Lyon 7e", "fr")
+    made_by_cli = await create_group(db, config, owner, slug="plain", name="Plain")
+    assert (made_by_cli.topics, made_by_cli.language) == ((), config.language)
+
+    before = await snapshot(db)
+    for field, values in [
+        ("topics", {"topics": ["material", "astrology"]}),
+        ("place", {"place": "p" * 121}),
+        ("language", {"language": ""}),  # a form that sends no language
+        ("language", {"language": "klingon"}),
+    ]:
+        with pytest.raises(Invalid) as caught:
+            await create_group(db, config, owner, slug="other", name="Other", **values)
+        assert set(caught.value.fields) == {field}, values
+        with pytest.raises(Invalid) as caught:
+            await groups.update_group(
+                db, owner, group, name="Repair", description="", visibility="public",
+                join_policy="open", **values,
+            )  # fmt: skip
+        assert set(caught.value.fields) == {field}, values
+    assert await snapshot(db) == before
+
+    updated = await groups.update_group(
+        db, owner, group, name="Repair", description="", visibility="public",
+        join_policy="open", topics=["advocacy"], place="", language="en",
+    )  # fmt: skip
+    assert (updated.topics, updated.place, updated.language) == (("advocacy",), "", "en")
+    kept = await groups.update_group(
+        db, owner, updated, name="Repair", description="", visibility="public", join_policy="open"
+    )
+    assert (kept.topics, kept.language) == (("advocacy",), "en")
+
+
+async def test_the_directory_filters_by_topic_place_and_language_combined_and_pages(
+    db: Pool, config: Config
+) -> None:
+    owner = await make_account(db, config, "alice")
+    made = {
+        "velo_lyon": (["material", "social"], "Lyon", "fr"),
+        "velo_paris": (["material"], "Paris", "fr"),
+        "ecoute_lyon": (["emotional"], "Lyon Croix-Rousse", "fr"),
+        "listen_lyon": (["emotional"], "Lyon", "en"),
+        "cercle": (["emotional"], "Lyon", "fr"),
+    }
+    for slug, (topics, place, language) in made.items():
+        await create_group(
+            db, config, owner, slug=slug, name=slug.replace("_", " ").title(), topics=topics,
+            place=place, language=language,
+            visibility="members" if slug == "cercle" else "public",
+        )  # fmt: skip
+
+    async def slugs(**filters: str) -> set[str]:
+        parsed = groups.DirectoryFilters.parse(
+            filters.get("q", ""), filters.get("topic", ""), filters.get("place", ""),
+            filters.get("language", ""), filters.get("page", ""),
+        )  # fmt: skip
+        found, _more = await groups.list_directory(db, parsed)
+        return {g.slug for g in found}
+
+    assert await slugs() == set(made) - {"cercle"}  # members-only groups stay out
+    assert await slugs(topic="emotional") == {"ecoute_lyon", "listen_lyon"}
+    assert await slugs(topic="emotional", place="croix rousse") == set()
+    assert await slugs(topic="emotional", place="CROIX-ROUSSE") == {"ecoute_lyon"}
+    assert await slugs(topic="emotional", language="en") == {"listen_lyon"}
+    assert await slugs(topic="material", place="lyon", language="fr") == {"velo_lyon"}
+    assert await slugs(q="velo", place="paris") == {"velo_paris"}
+    # Unknown values mean "any": an old link keeps working.
+    assert await slugs(topic="astrology", language="xx", page="-3") == set(made) - {"cercle"}
+
+    for n in range(groups.DIRECTORY_PAGE + 3):
+        await create_group(
+            db, config, owner, slug=f"g{n}", name=f"G {n}", topics=["information"], language="fr"
+        )
+    first, more = await groups.list_directory(db, groups.DirectoryFilters(topic="information"))
+    second, more_after = await groups.list_directory(
+        db, groups.DirectoryFilters(topic="information", page=2)
+    )
+    assert (len(first), more, len(second), more_after) == (groups.DIRECTORY_PAGE, True, 3, False)
+    assert not {g.slug for g in first} & {g.slug for g in second}

@@ -12,8 +12,18 @@ import pytest
 from server.config import Config
 from server.db import Pool
 from server.errors import Invalid, NotFound
-from server.models import Account
-from server.services import events, follows, groups, notifications, petitions, posts
+from server.models import Account, RemoteActorData, RemoteNote
+from server.services import (
+    board,
+    events,
+    follows,
+    groups,
+    inbound,
+    moderation,
+    notifications,
+    petitions,
+    posts,
+)
 from server.storage.notifications import SEND_NOTIFICATION_EMAIL
 from tests.factories import (
     event_form,
@@ -190,3 +200,141 @@ async def test_preferences_change_the_delivery_and_bad_values_change_nothing(
     group2 = await make_group(db, config, ana, join_policy="approval")
     await groups.join_group(db, group2, bea)
     assert await mailed(db) == [theirs.id]  # ana chose the app only for requests
+
+
+async def test_a_matching_need_tells_the_author_of_the_offer_in_its_own_transaction(
+    db: Pool, config: Config
+) -> None:
+    ana, bea, cam = await make_accounts(db, config, "ana", "bea", "cam")
+    group = await make_group(db, config, ana)
+    for person in (bea, cam):
+        await make_member(db, group, person)
+    until = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    item = {"category": "transport", "details": "", "valid_until": until}
+    offer = await board.create_item(
+        db, config, group, bea, kind="offer", title="Voiture le mardi", area="Belleville", **item
+    )
+    await board.create_item(  # another category: no match
+        db, config, group, cam, kind="offer", title="Soupe", area="", **{**item, "category": "food"}
+    )
+
+    need = await board.create_item(
+        db, config, group, ana, kind="need", title="Trajet à l'hôpital", area="belleville", **item
+    )
+
+    assert await texts(db, bea) == ["ana posted “Trajet à l'hôpital”, which matches yours"]
+    assert await texts(db, bea, "fr") == [
+        "ana a publié «\u00a0Trajet à l'hôpital\u00a0», qui correspond au vôtre"
+    ]
+    [told] = await notifications.list_notifications(db, bea, "en")
+    assert told.link == f"/board/{need.id}"
+    assert await texts(db, cam) == [] and await texts(db, ana) == []
+    assert offer.id != need.id
+    assert await mailed(db) == [told.id]  # by e-mail at once unless chosen otherwise
+
+    # A need that fails to be written tells nobody.
+    before = await snapshot(db)
+    with pytest.raises(Invalid):
+        await board.create_item(db, config, group, cam, kind="need", title="", area="", **item)
+    assert await snapshot(db) == before
+
+
+async def test_a_report_tells_the_group_moderators_and_the_admins_never_the_reporter(
+    db: Pool, config: Config
+) -> None:
+    admin = await make_account(db, config, "alix", is_admin=True)
+    ana, bea, cam = await make_accounts(db, config, "ana", "bea", "cam")
+    group = await make_group(db, config, ana)
+    for person in (bea, cam):
+        await make_member(db, group, person)
+    post = await make_post(db, config, group, cam, "Des propos blessants")
+
+    await moderation.report(db, bea, post_id=post.id, reason="Blessant")
+
+    assert await texts(db, ana) == ["A report about @cam awaits moderation"]
+    assert await texts(db, admin, "fr") == ["Un signalement concernant @cam attend la modération"]
+    [to_moderator] = await notifications.list_notifications(db, ana, "en")
+    [to_admin] = await notifications.list_notifications(db, admin, "en")
+    assert to_moderator.link == f"/groups/{group.slug}/moderation"
+    assert to_admin.link == "/admin/moderation"
+    assert await texts(db, bea) == [] and await texts(db, cam) == []
+    assert set(await mailed(db)) == {to_moderator.id, to_admin.id}
+
+
+async def test_a_flag_from_another_server_tells_the_moderators_once(
+    db: Pool, config: Config
+) -> None:
+    ana, bea = await make_accounts(db, config, "ana", "bea")
+    group = await make_group(db, config, ana)
+    await make_member(db, group, bea)
+    post = await make_post(db, config, group, bea, "Un message")
+    sender = await inbound.store_remote_actor(
+        db,
+        RemoteActorData(
+            uri="https://ailleurs.example/actor", name="ailleurs.example",
+            domain="ailleurs.example", kind="application", display_name="", summary_html="",
+            avatar=None, url=None, inbox="https://ailleurs.example/inbox", shared_inbox=None,
+            outbox=None, followers_uri=None, key_id="https://ailleurs.example/actor#main-key",
+            public_key_pem="", manually_approves=False,
+        ),
+    )  # fmt: skip
+    flag = "https://ailleurs.example/flags/1"
+
+    await moderation.receive_flag(db, sender, flag, "Spam", [bea.id], [post.id])
+    await moderation.receive_flag(db, sender, flag, "Spam", [bea.id], [post.id])  # replayed
+
+    assert await texts(db, ana) == ["A report about @bea awaits moderation"]
+
+
+def remote_person_data(name: str, domain: str) -> RemoteActorData:
+    return RemoteActorData(
+        uri=f"https://{domain}/users/{name}", name=name, domain=domain, kind="person",
+        display_name=name, summary_html="", avatar=None, url=None,
+        inbox=f"https://{domain}/users/{name}/inbox", shared_inbox=None, outbox=None,
+        followers_uri=None, key_id=f"https://{domain}/users/{name}#main-key",
+        public_key_pem="", manually_approves=False,
+    )  # fmt: skip
+
+
+def mentioning(uri: str, *people: int, public: bool = True) -> RemoteNote:
+    return RemoteNote(
+        uri=uri, url=None, content_html="<p>@bea tu as vu ?</p>", content_warning="",
+        in_reply_to_id=None, in_reply_to_uri=None, addressed_group_ids=(), public=public,
+        mentioned_person_ids=people,
+    )  # fmt: skip
+
+
+async def test_a_remote_mention_notifies_the_person_named_though_nobody_follows_its_author(
+    db: Pool, config: Config
+) -> None:
+    admin = await make_account(db, config, "alix", is_admin=True)
+    bea, cam = await make_accounts(db, config, "bea", "cam")
+    zoe = await inbound.store_remote_actor(db, remote_person_data("zoe", "ailleurs.example"))
+
+    post_id = await inbound.receive_note(
+        db, zoe, mentioning("https://ailleurs.example/n/1", bea.id)
+    )
+
+    assert post_id is not None  # kept, for the person it names, though nobody follows zoe
+    assert await texts(db, bea) == ["zoe mentioned you"]
+    [told] = await notifications.list_notifications(db, bea, "en")
+    assert told.link == f"/posts/{post_id}"
+    assert await texts(db, cam) == []
+    # Not public, and not addressed to her: no one is told, nothing is kept.
+    before = await snapshot(db)
+    note = mentioning("https://ailleurs.example/n/2", bea.id, public=False)
+    assert await inbound.receive_note(db, zoe, note) is None
+    assert await snapshot(db) == before
+
+    # From a blocked person, or a blocked server: nothing is kept, no one is told.
+    mallory = await inbound.store_remote_actor(db, remote_person_data("mallory", "pire.example"))
+    await moderation.block_remote_actor(db, admin, "@zoe@ailleurs.example")
+    await moderation.block_domain(db, admin, "pire.example")
+    before = await snapshot(db)
+    for author, uri in (
+        (zoe, "https://ailleurs.example/n/3"),
+        (mallory, "https://pire.example/n/1"),
+    ):
+        assert await inbound.receive_note(db, author, mentioning(uri, bea.id)) is None
+    assert await snapshot(db) == before
+    assert await texts(db, bea) == ["zoe mentioned you"]

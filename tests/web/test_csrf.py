@@ -31,6 +31,10 @@ PASSWORD = "correct horse battery staple"
 # bearer token from the Authorization header and never read a cookie (api/, marked so by
 # `api_endpoint`).
 EXEMPT_PACKAGES = ("federation.",)
+# POST routes whose URL is signed with the secret key for one account and one purpose: the
+# signature is the authority, and RFC 8058's one-click unsubscribe comes from a mail program
+# that never saw a form of ours (web/security.py `signed_link_endpoint`, SECURITY.md).
+SIGNED_LINK_ROUTES = {"/unsubscribe/{account_id}/{token}"}
 
 
 def token_authenticated(route: Route) -> bool:
@@ -76,7 +80,9 @@ def browser_post_routes(app: Starlette) -> list[tuple[str, Route]]:
     return [
         (p, r)
         for p, r in found
-        if not r.endpoint.__module__.startswith(EXEMPT_PACKAGES) and not token_authenticated(r)
+        if not r.endpoint.__module__.startswith(EXEMPT_PACKAGES)
+        and not token_authenticated(r)
+        and p not in SIGNED_LINK_ROUTES
     ]
 
 
@@ -241,7 +247,12 @@ async def test_every_post_route_is_wrapped_by_form_endpoint(app: Starlette) -> N
     exempt = {path for path, _ in post_routes(app.routes)} - {path for path, _ in routes}
     api = {path for path, _ in api_post_routes(app)}
     assert len(api) >= 3  # the mark is found (apps, token, revoke at least)
-    assert all(path.endswith("/inbox") or path in api for path in exempt), exempt - api
+    assert all(
+        path.endswith("/inbox") or path in api or path in SIGNED_LINK_ROUTES for path in exempt
+    ), exempt - api - SIGNED_LINK_ROUTES
+    # A signed-link route is one because it is marked so, not because it is listed.
+    signed = {p for p, r in post_routes(app.routes) if getattr(r.endpoint, "signed_link", False)}
+    assert signed == SIGNED_LINK_ROUTES
     assert all(path.startswith(("/api/", "/oauth/token", "/oauth/revoke")) for path in api), api
 
 

@@ -49,7 +49,8 @@ async def group_with_event(
 ) -> tuple[Visitor, str]:
     """Alice creates a group and an event through the pages; return her and the event's path."""
     alice = await signed_in(visitors, db, config, "alice")
-    group = {"slug": "voisins", "name": "Voisins", "visibility": "public", "join_policy": "open"}
+    group = {"slug": "voisins", "name": "Voisins", "visibility": "public", "join_policy": "open",
+             "language": "fr"}  # fmt: skip
     assert (await alice.post("/groups", group)).status_code == 303
     response = await alice.post("/groups/voisins/events", {**EVENT_FORM, **changes})
     assert response.status_code == 303, response.text
@@ -210,7 +211,8 @@ async def test_event_picture_is_reencoded_with_its_description(
     visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
     alice = await signed_in(visitors, db, web_config, "alice")
-    group = {"slug": "voisins", "name": "Voisins", "visibility": "public", "join_policy": "open"}
+    group = {"slug": "voisins", "name": "Voisins", "visibility": "public", "join_policy": "open",
+             "language": "fr"}  # fmt: skip
     await alice.post("/groups", group)
     before = await snapshot(db)
     picture = {"picture": ("soupe.png", png(), "image/png")}

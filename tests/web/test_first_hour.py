@@ -467,7 +467,13 @@ async def test_creating_a_group_joining_and_approving_say_it_worked_once(
 
     created = await admin.post(
         "/groups",
-        {"slug": "pantry", "name": "Pantry", "visibility": "public", "join_policy": "open"},
+        {
+            "slug": "pantry",
+            "name": "Pantry",
+            "visibility": "public",
+            "join_policy": "open",
+            "language": "en",
+        },
     )
     first = await admin.page(created.headers["location"])
     second = await admin.page("/groups/pantry")

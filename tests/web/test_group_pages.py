@@ -22,6 +22,7 @@ GROUP_FORM = {
     "description": "We share seeds.",
     "visibility": "public",
     "join_policy": "open",
+    "language": "en",
 }
 
 

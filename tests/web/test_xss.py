@@ -105,7 +105,8 @@ async def timezone_echo(w: World, payload: str) -> list[tuple[str, str]]:
 
 
 def _group_form(**values: str) -> dict[str, str]:
-    base = {"name": "Circle", "description": "", "visibility": "public", "join_policy": "open"}
+    base = {"name": "Circle", "description": "", "visibility": "public", "join_policy": "open",
+            "language": "en"}  # fmt: skip
     return base | values
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
-from server.services import about
+from server.services import about, groups
 from web.forms import field, form_values, require_account
 from web.render import redirect, render
 
@@ -43,6 +45,24 @@ async def save(request: Request, form: FormData) -> Response:
 
 
 async def directory_page(request: Request) -> Response:
-    query = request.query_params.get("q", "")[:200]
-    found = await about.list_directory(request.app.state.db, query)
-    return render(request, "directory.html", {"groups": found, "query": query})
+    params = request.query_params
+    filters = groups.DirectoryFilters.parse(
+        params.get("q", "")[:1000],
+        params.get("topic", ""),
+        params.get("place", "")[:1000],
+        params.get("language", ""),
+        params.get("page", ""),
+    )
+    found, more = await groups.list_directory(request.app.state.db, filters)
+    # The links to the other pages keep the filters.
+    kept = {"q": filters.words, "topic": filters.topic or "", "place": filters.place,
+            "language": filters.language or ""}  # fmt: skip
+    query = urlencode({k: v for k, v in kept.items() if v})
+    context = {
+        "groups": found,
+        "filters": filters,
+        "previous": filters.page - 1 if filters.page > 1 else None,
+        "next": filters.page + 1 if more else None,
+        "query": query,
+    }
+    return render(request, "directory.html", context)

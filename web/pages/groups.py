@@ -10,7 +10,7 @@ from server.errors import Forbidden, Invalid
 from server.models import Account, Group
 from server.services import avatars, follows, groups, mobilizations, petitions, pictures, posts
 from web.forms import confirmed, field, form_values, parse_id, require_account
-from web.render import current_account, redirect, render
+from web.render import current_account, redirect, render, translator
 
 
 async def home(request: Request) -> Response:
@@ -22,8 +22,19 @@ async def home(request: Request) -> Response:
 
 async def new_group_page(request: Request) -> Response:
     await require_account(request)
-    form = {"visibility": "public", "join_policy": "open"}
+    # The language the page speaks: the account's, else the browser's, else the instance's.
+    language = translator(request).language
+    form = {"visibility": "public", "join_policy": "open", "language": language}
     return render(request, "group_new.html", {"form": form, "errors": {}})
+
+
+def _shown(form: FormData) -> dict[str, object]:
+    """Return a group form's fields to show again, its topics as the list they are."""
+    return {**form_values(form), "topics": _topics(form)}
+
+
+def _topics(form: FormData) -> list[str]:
+    return [t for t in form.getlist("topics") if isinstance(t, str)]
 
 
 async def create_group(request: Request, form: FormData) -> Response:
@@ -38,9 +49,12 @@ async def create_group(request: Request, form: FormData) -> Response:
             description=field(form, "description"),
             visibility=field(form, "visibility"),
             join_policy=field(form, "join_policy"),
+            topics=_topics(form),
+            place=field(form, "place"),
+            language=field(form, "language"),
         )
     except Invalid as exc:
-        context = {"form": form_values(form), "errors": exc.fields}
+        context = {"form": _shown(form), "errors": exc.fields}
         return render(request, "group_new.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}", flash="group_created")
 
@@ -229,6 +243,21 @@ async def remove_member_page(request: Request) -> Response:
     )
 
 
+def _settings_form(group: Group) -> dict[str, object]:
+    """Return the settings form filled with what the group has now."""
+    return {
+        "name": group.name,
+        "description": group.description,
+        "rules": group.rules,
+        "visibility": group.visibility,
+        "join_policy": group.join_policy,
+        "followers_can_post": "on" if group.followers_can_post else "",
+        "topics": list(group.topics),
+        "place": group.place,
+        "language": group.language or "",
+    }
+
+
 async def settings_page(request: Request) -> Response:
     account = await require_account(request)
     db = request.app.state.db
@@ -237,15 +266,7 @@ async def settings_page(request: Request) -> Response:
     membership = context["membership"]
     if membership is None or not membership.is_moderator:  # type: ignore[attr-defined]
         raise Forbidden("Only the group's moderators can do this.")
-    form = {
-        "name": group.name,
-        "description": group.description,
-        "rules": group.rules,
-        "visibility": group.visibility,
-        "join_policy": group.join_policy,
-        "followers_can_post": "on" if group.followers_can_post else "",
-    }
-    context.update({"form": form, "errors": {}})
+    context.update({"form": _settings_form(group), "errors": {}})
     return render(request, "group_settings.html", context)
 
 
@@ -264,10 +285,13 @@ async def update_settings(request: Request, form: FormData) -> Response:
             join_policy=field(form, "join_policy"),
             followers_can_post=field(form, "followers_can_post") == "on",
             rules=field(form, "rules"),
+            topics=_topics(form),
+            place=field(form, "place"),
+            language=field(form, "language"),
         )
     except Invalid as exc:
         context = await _group_context(request, group, account)
-        context.update({"form": form_values(form), "errors": exc.fields})
+        context.update({"form": _shown(form), "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}", flash="settings_saved")
 
@@ -285,13 +309,7 @@ async def update_avatar(request: Request, form: FormData) -> Response:
         await avatars.set_group_avatar(db, config, group, account, data)
     except Invalid as exc:
         context = await _group_context(request, group, account)
-        form_shown = {
-            "name": group.name,
-            "description": group.description,
-            "visibility": group.visibility,
-            "join_policy": group.join_policy,
-        }
-        context.update({"form": form_shown, "errors": exc.fields})
+        context.update({"form": _settings_form(group), "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}/settings")
 
@@ -309,12 +327,6 @@ async def update_header(request: Request, form: FormData) -> Response:
         await pictures.set_group_header(db, config, group, account, data)
     except Invalid as exc:
         context = await _group_context(request, group, account)
-        form_shown = {
-            "name": group.name,
-            "description": group.description,
-            "visibility": group.visibility,
-            "join_policy": group.join_policy,
-        }
-        context.update({"form": form_shown, "errors": exc.fields})
+        context.update({"form": _settings_form(group), "errors": exc.fields})
         return render(request, "group_settings.html", context, status=422)
     return redirect(request, f"/groups/{group.slug}/settings", flash="settings_saved")

@@ -88,8 +88,11 @@ async def unsubscribe_page(request: Request) -> Response:
 
 
 async def unsubscribe(request: Request, form: FormData) -> Response:
+    """Stop the digests: RFC 8058's one-click POST, from a mail program or the page's button."""
     params = request.path_params
     path = f"/unsubscribe/{params['account_id']}/{params['token']}"
+    if field(form, "List-Unsubscribe") != "One-Click":  # RFC 8058 §3.1: what the POST says
+        return render(request, "unsubscribe.html", {"path": path, "failed": True}, status=400)
     try:
         await mail.unsubscribe(
             request.app.state.db, request.app.state.config, params["account_id"], params["token"]
