@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from api import entities
-from api.http import caller, me, optional_id, params, path_id, text
+from api.http import caller, id_list, me, optional_id, params, path_id, text
 from server.services import posts, statuses, timelines
 
 
@@ -25,6 +25,7 @@ async def create(request: Request) -> Response:
         spoiler_text=text(values, "spoiler_text"),
         in_reply_to_id=optional_id(values, "in_reply_to_id"),
         visibility=text(values, "visibility"),
+        media_ids=id_list(values, "media_ids"),
     )
     return await _render(request, post.id)
 

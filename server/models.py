@@ -72,6 +72,22 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class MediaUpload:
+    """A picture an app uploaded, its uploader's own until a status takes it (post_id)."""
+
+    id: int
+    account_id: int
+    file: str  # name under uploads/pictures
+    media_type: str
+    width: int
+    height: int
+    description: str
+    focus: tuple[float, float]  # Mastodon's focal point, x and y from -1 to 1
+    post_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Post:
     id: int
     group_id: int | None  # None for a post of a followed remote person

@@ -10,6 +10,7 @@ from typing import Any
 
 from server.db import Connection
 from server.models import Post, PostView, TimelineRange
+from server.storage.posts import attachments_from_json
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
@@ -23,7 +24,8 @@ _SELECT = """
            (SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id
             AND r.deleted_at IS NULL) AS reply_count,
            EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.actor_id = $1) AS liked,
-           (SELECT q.author_id FROM posts q WHERE q.id = p.in_reply_to_id) AS parent_author_id
+           (SELECT q.author_id FROM posts q WHERE q.id = p.in_reply_to_id) AS parent_author_id,
+           p.attachments, p.sensitive
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -58,6 +60,8 @@ def _view(row: Any) -> PostView:
         uri=row["uri"],
         url=row["url"],
         like_count=row["like_count"],
+        attachments=attachments_from_json(row["attachments"]),
+        sensitive=row["sensitive"],
     )
     return PostView(
         post=post,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import uvicorn
 from mastodon import Mastodon, MastodonAPIError
+from PIL import Image
 
 from server.config import Config
 from server.db import Pool
@@ -147,3 +149,40 @@ async def test_mastodon_py_with_a_read_token_cannot_post(
     assert "outside the authorized scopes" in str(refused.value)
     async with db.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM posts") == 0
+
+
+async def test_mastodon_py_uploads_a_picture_and_posts_it(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    await make_group(db, web_config, owner, "circle")
+    browser = visitors(on=app)
+    await browser.log_in("ada")
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Pictures", scopes=SCOPES, redirect_uris=REDIRECT, api_base_url=base
+    )
+    api = await asyncio.to_thread(
+        Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base,
+        version_check_mode="created",
+    )  # fmt: skip
+    code = await consent(browser, RegisteredApp(client_id, client_secret, REDIRECT), "read write")
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=["read", "write"], allow_http=True
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 90)).save(picture, format="PNG")
+
+    media = await asyncio.to_thread(
+        api.media_post, picture.getvalue(), mime_type="image/png", description="A green card",
+        focus=(0.5, -0.5),
+    )  # fmt: skip
+    posted = await asyncio.to_thread(api.status_post, "@circle The card", media_ids=[media])
+    fetched = await asyncio.to_thread(api.status, posted.id)
+
+    assert media.type == "image" and media.meta.focus.x == 0.5
+    assert [a.description for a in fetched.media_attachments] == ["A green card"]
+    assert fetched.media_attachments[0].url == media.url
+    with pytest.raises(MastodonAPIError) as refused:  # posted once, it is the status's
+        await asyncio.to_thread(api.status_post, "@circle Again", media_ids=[media])
+    assert refused.value.args[1] == 422
