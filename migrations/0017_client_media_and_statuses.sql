@@ -16,3 +16,15 @@ CREATE TABLE media_uploads (
 );
 CREATE INDEX media_uploads_account ON media_uploads (account_id, id) WHERE post_id IS NULL;
 CREATE INDEX media_uploads_post ON media_uploads (post_id) WHERE post_id IS NOT NULL;
+
+-- Events, petitions, mobilizations and needs/offers read as statuses in apps' timelines. Their
+-- status id comes from the posts' own sequence, so that posts and these things share one id
+-- space and sort together by the order they were published in (Mastodon's pagination is by id).
+ALTER TABLE events ADD COLUMN status_id BIGINT NOT NULL DEFAULT nextval('posts_id_seq');
+ALTER TABLE petitions ADD COLUMN status_id BIGINT NOT NULL DEFAULT nextval('posts_id_seq');
+ALTER TABLE mobilizations ADD COLUMN status_id BIGINT NOT NULL DEFAULT nextval('posts_id_seq');
+ALTER TABLE board_items ADD COLUMN status_id BIGINT NOT NULL DEFAULT nextval('posts_id_seq');
+CREATE UNIQUE INDEX events_status ON events (status_id);
+CREATE UNIQUE INDEX petitions_status ON petitions (status_id);
+CREATE UNIQUE INDEX mobilizations_status ON mobilizations (status_id);
+CREATE UNIQUE INDEX board_items_status ON board_items (status_id);

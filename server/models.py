@@ -508,6 +508,27 @@ class PostView:
 
 
 @dataclass(frozen=True)
+class ThingRef:
+    """Where a thing shown as a status is: its kind, its own id, its status id, its group."""
+
+    kind: str  # event | petition | mobilization | board_item
+    id: int
+    status_id: int
+    group_id: int
+    members_only: bool  # of a members-only group, or an event for members only
+
+
+@dataclass(frozen=True)
+class ThingView:
+    """An event, petition, mobilization or need/offer, as a status of its group's timeline."""
+
+    status_id: int  # from the posts' sequence: one id space with posts
+    group: Profile
+    item: Event | Petition | Mobilization | BoardItem
+    members_only: bool
+
+
+@dataclass(frozen=True)
 class TimelineRange:
     """Mastodon's pagination: older than max_id, newer than since_id, or just after min_id."""
 
