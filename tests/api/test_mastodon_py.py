@@ -5,15 +5,11 @@ reads notifications, searches and pages, as the apps people carry do."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from mastodon import Mastodon, MastodonAPIError
 from PIL import Image
 
@@ -21,40 +17,10 @@ from server.config import Config
 from server.db import Pool
 from tests.api.conftest import RegisteredApp, consent
 from tests.factories import make_account, make_group, make_member, make_post
-from tests.web.conftest import OpenVisitor, StartApp
+from tests.web.conftest import OpenVisitor
 
 REDIRECT = "https://app.example/callback"
 SCOPES = ["read", "write", "follow"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def live(start_app: StartApp) -> AsyncIterator[tuple[str, Any]]:
-    """Serve the app on a loopback port in this event loop; yield its URL and the app."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = await start_app(base_url=base)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, task.exception() if task.done() else "the server did not start"
-    try:
-        yield base, app
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_mastodon_py_signs_in_reads_posts_replies_likes_and_searches(
