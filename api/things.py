@@ -13,18 +13,66 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
 from api import entities
 from server.config import Config
 from server.models import BoardItem, Event, Mobilization, Petition, ThingView
 from server.services.timelines import Status
 
 CARD_TEXT = 200  # Mastodon cuts card descriptions about there
+NBSP = "\u00a0"  # French puts one before a colon
+
+# The texts are in the instance's language: apps show a status as it comes.
+LABELS = {
+    "en": {
+        "when": "When", "where": "Where", "online": "Online", "cancelled": "CANCELLED",
+        "tentative": "To be confirmed", "petition": "Petition", "to": "To",
+        "signatures": "Signatures", "of": "of", "status": "Status", "until": "Until",
+        "open": "Open", "closed": "Closed", "delivered": "Delivered", "won": "Won",
+        "lost": "Lost", "deadline_passed": "Closed (deadline passed)",
+        "mobilization": "Mobilization", "urgent": "URGENT", "why": "Why",
+        "how_to_help": "How to help", "need": "Need", "offer": "Offer", "area": "Area",
+        "valid_until": "Valid until", "fulfilled": "Fulfilled", "withdrawn": "Withdrawn",
+        "expired": "Expired", "goods": "Goods", "food": "Food", "services": "Services",
+        "transport": "Transport", "housing": "Housing", "money": "Money",
+        "listening": "Listening", "other": "Other", "item_open": "Open",
+    },
+    "fr": {
+        "when": "Quand", "where": "Où", "online": "En ligne", "cancelled": "ANNULÉ",
+        "tentative": "À confirmer", "petition": "Pétition", "to": "À",
+        "signatures": "Signatures", "of": "sur", "status": "État", "until": "Jusqu'au",
+        "open": "Ouverte", "closed": "Close", "delivered": "Remise", "won": "Gagnée",
+        "lost": "Perdue", "deadline_passed": "Close (date limite passée)",
+        "mobilization": "Mobilisation", "urgent": "URGENT", "why": "Pourquoi",
+        "how_to_help": "Comment aider", "need": "Besoin", "offer": "Offre", "area": "Secteur",
+        "valid_until": "Valable jusqu'au", "fulfilled": "Satisfait", "withdrawn": "Retiré",
+        "expired": "Expiré", "goods": "Objets", "food": "Alimentation", "services": "Services",
+        "transport": "Transport", "housing": "Logement", "money": "Argent",
+        "listening": "Écoute", "other": "Autre", "item_open": "Ouvert",
+    },
+}  # fmt: skip
 
 
-def _when(value: datetime, zone: str, *, dates_only: bool = False) -> str:
-    local = value.astimezone(ZoneInfo(zone))
-    day = f"{local:%a} {local.day} {local:%b %Y}"
-    return day if dates_only else f"{day}, {local:%H:%M}"
+class _Words:
+    """The labels and dates of one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LABELS else "en"
+        self.labels = LABELS[self.language]
+
+    def __getitem__(self, key: str) -> str:
+        return self.labels.get(key, key)
+
+    def field(self, key: str, value: str) -> str:
+        """`When: value` (`Quand : value` in French); a key without a label is the label."""
+        colon = f"{NBSP}:" if self.language == "fr" else ":"
+        return f"{self[key]}{colon} {value}"
+
+    def when(self, value: datetime, zone: str, *, dates_only: bool = False) -> str:
+        local = value.astimezone(ZoneInfo(zone))
+        pattern = "EEE d MMM y" if dates_only else "EEE d MMM y, HH:mm"
+        return str(format_datetime(local, pattern, locale=self.language))
 
 
 def _short(text: str) -> str:
@@ -66,67 +114,68 @@ def _page(config: Config, section: str, item_id: int, remote: str | None) -> str
 
 
 def event_text(config: Config, event: Event) -> tuple[str, list[str], str]:
+    words = _Words(config.language)
     url = _page(config, "events", event.id, event.url or event.uri)
-    start = _when(event.starts_at, event.timezone, dates_only=event.all_day)
-    end = _when(event.ends_at, event.timezone, dates_only=event.all_day)
+    start = words.when(event.starts_at, event.timezone, dates_only=event.all_day)
+    end = words.when(event.ends_at, event.timezone, dates_only=event.all_day)
     place = ", ".join(
         part
         for part in (event.place_name, event.street_address, event.postal_code, event.locality)
         if part
     )
-    where = place or ("Online" if event.online_url else "")
-    state = {"cancelled": "CANCELLED", "tentative": "To be confirmed"}.get(event.status, "")
+    where = place or (words["online"] if event.online_url else "")
+    state = words[event.status] if event.status in ("cancelled", "tentative") else ""
     lines = [
         f"📅 {event.title}" + (f" ({state})" if state else ""),
-        f"When: {start} to {end} ({event.timezone})",
-        f"Where: {where}" if where else "",
+        words.field("when", f"{start} → {end} ({event.timezone})"),
+        words.field("where", where) if where else "",
         _short(event.description) if event.description else "",
     ]
     return url, lines, event.title
 
 
 def petition_text(config: Config, petition: Petition) -> tuple[str, list[str], str]:
+    words = _Words(config.language)
     url = _page(config, "petitions", petition.id, petition.url or petition.uri)
-    state = petition.status.capitalize()
+    state = words[petition.status]
     if petition.status == "open" and not petition.is_open:
-        state = "Closed (deadline passed)"
+        state = words["deadline_passed"]
+    note = f" ({petition.status_note})" if petition.status_note else ""
+    deadline = petition.deadline
     lines = [
-        f"✍️ Petition: {petition.title}",
-        f"To: {petition.addressee}",
-        f"Signatures: {petition.signature_count} of {petition.goal}",
-        f"Status: {state}" + (f" ({petition.status_note})" if petition.status_note else ""),
-        f"Until: {_when(petition.deadline, config.timezone)}" if petition.deadline else "",
+        "✍️ " + words.field("petition", petition.title),
+        words.field("to", petition.addressee),
+        words.field("signatures", f"{petition.signature_count} {words['of']} {petition.goal}"),
+        words.field("status", state + note),
+        words.field("until", words.when(deadline, config.timezone)) if deadline else "",
     ]
     return url, lines, petition.title
 
 
 def mobilization_text(config: Config, mob: Mobilization) -> tuple[str, list[str], str]:
+    words = _Words(config.language)
     url = _page(config, "mobilizations", mob.id, mob.url or mob.uri)
+    urgent = f" ({words['urgent']})" if mob.urgency != "normal" else ""
     lines = [
-        f"📣 Mobilization{' (URGENT)' if mob.urgency != 'normal' else ''}: {mob.what}",
-        f"Where: {mob.place}",
-        f"When: {_when(mob.starts_at, config.timezone)} ({config.timezone})",
-        f"Why: {_short(mob.why)}" if mob.why else "",
-        f"How to help: {_short(mob.how_to_help)}" if mob.how_to_help else "",
+        "📣 " + words.field(words["mobilization"] + urgent, mob.what),
+        words.field("where", mob.place),
+        words.field("when", f"{words.when(mob.starts_at, config.timezone)} ({config.timezone})"),
+        words.field("why", _short(mob.why)) if mob.why else "",
+        words.field("how_to_help", _short(mob.how_to_help)) if mob.how_to_help else "",
     ]
     return url, lines, mob.what
 
 
-BOARD_KIND = {"need": "Need", "offer": "Offer"}
-
-
 def board_item_text(config: Config, item: BoardItem) -> tuple[str, list[str], str]:
+    words = _Words(config.language)
     url = _page(config, "board", item.id, item.url or item.uri)
-    state = (
-        "Open"
-        if item.is_open
-        else {"fulfilled": "Fulfilled", "withdrawn": "Withdrawn"}.get(item.state, "Expired")
-    )
+    state = "item_open" if item.is_open else item.state if item.state != "open" else "expired"
+    valid = words.when(item.valid_until, config.timezone, dates_only=True)
     lines = [
-        f"🤝 {BOARD_KIND.get(item.kind, item.kind)} · {item.category.capitalize()}: {item.title}",
-        f"Area: {item.area}" if item.area else "",
-        f"Valid until: {_when(item.valid_until, config.timezone, dates_only=True)}",
-        f"Status: {state}",
+        "🤝 " + words.field(f"{words[item.kind]} · {words[item.category]}", item.title),
+        words.field("area", item.area) if item.area else "",
+        words.field("valid_until", valid),
+        words.field("status", words[state]),
         _short(item.details) if item.details else "",
     ]
     return url, lines, item.title

@@ -4,15 +4,18 @@ card linking to their page; members-only things stay with the members."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from api import things
 from server.config import Config
 from server.db import Pool
-from server.models import Account, Group
-from server.services import board, mobilizations, petitions
+from server.models import Account, Group, ThingView, TimelineRange
+from server.services import board, mobilizations, petitions, timelines
 from tests.api.conftest import bearer, service_token
 from tests.factories import make_account, make_event, make_group, make_member, make_post
 
@@ -183,3 +186,22 @@ async def test_members_only_things_stay_with_the_members(
     assert len(things) == 5 and all(s["visibility"] == "private" for s in things)
     assert theirs == [] and public == [] and group == [] and circle_statuses == []
     assert [r.status_code for r in one + as_outsider] == [404] * 10
+
+
+async def test_things_read_in_the_instances_language(
+    db: Pool, web_config: Config, world: dict[str, object]
+) -> None:
+    circle, owner = world["circle"], world["owner"]
+    assert isinstance(circle, Group) and isinstance(owner, Account)
+    await publish_all(db, web_config, circle, owner)
+    french = dataclasses.replace(web_config, language="fr")
+
+    statuses = await timelines.public_timeline(db, None, TimelineRange(), local_only=False)
+    texts = [things.status(french, s)["content"] for s in statuses if isinstance(s, ThingView)]
+
+    need, mobilization, petition, event = texts
+    assert "Où\u00a0: Town hall" in event and "(Europe/Paris)" in event
+    assert re.search(r"Quand\u00a0: \w+\.? \d+ \w+\.? 20\d\d, 19:00", event), event
+    assert "Signatures\u00a0: 0 sur 500" in petition and "État\u00a0: Ouverte" in petition
+    assert "Mobilisation (URGENT)\u00a0: Gathering against the eviction" in mobilization
+    assert "Besoin · Transport\u00a0: A ride to hospital" in need and "Ouvert" in need
