@@ -21,8 +21,8 @@ def iso(value: datetime | None) -> str | None:
     """Mastodon's time format: 2019-12-08T03:48:33.901Z."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is C code: half the time of strftime, three times per status of a timeline.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def avatar_url(config: Config, avatar: str | None, domain: str | None) -> str:

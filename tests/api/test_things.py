@@ -7,11 +7,12 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from api import things
+from api import entities, things
 from server.config import Config
 from server.db import Pool
 from server.models import Account, Group, ThingView, TimelineRange
@@ -205,3 +206,11 @@ async def test_things_read_in_the_instances_language(
     assert "Signatures\u00a0: 0 sur 500" in petition and "État\u00a0: Ouverte" in petition
     assert "Mobilisation (URGENT)\u00a0: Gathering against the eviction" in mobilization
     assert "Besoin · Transport\u00a0: A ride to hospital" in need and "Ouvert" in need
+
+
+def test_times_are_written_as_mastodon_writes_them() -> None:
+    paris = datetime(2026, 12, 5, 21, 4, 5, 678_901, tzinfo=ZoneInfo("Europe/Paris"))
+
+    assert entities.iso(paris) == "2026-12-05T20:04:05.678Z"
+    assert entities.iso(paris.replace(microsecond=0)) == "2026-12-05T20:04:05.000Z"
+    assert entities.iso(None) is None
