@@ -12,7 +12,7 @@ import math
 
 from server.config import Config
 from server.db import Connection, Pool
-from server.errors import Invalid, NotFound, Phrase
+from server.errors import Invalid, NotFound, Phrase, RateLimited
 from server.models import Account, Attachment, MediaUpload
 from server.services import pictures
 from server.storage import media as store
@@ -21,6 +21,10 @@ NOT_FOUND = "Record not found"
 MAX_BYTES = pictures.MAX_BYTES
 MAX_PIXELS = pictures.MAX_PIXELS
 MAX_PICTURES = pictures.MAX_PICTURES
+# Mastodon's throttle on media (config/initializers/rack_attack.rb): 30 per 30 minutes per
+# account. Each upload is a file on disk until a status takes it or nobody does.
+UPLOADS_PER_WINDOW = 30
+UPLOAD_WINDOW_SECONDS = 30 * 60
 ACCEPTED_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -50,6 +54,10 @@ async def upload_media(
     """Check, re-encode and keep a picture for the account's next status."""
     text = _description(description)
     point = _focus(focus)
+    async with db.acquire() as conn:
+        recent = await store.count_recent_uploads(conn, account.id, UPLOAD_WINDOW_SECONDS)
+    if recent >= UPLOADS_PER_WINDOW:
+        raise RateLimited("Too many requests")
     box = (pictures.POST_SIZE, pictures.POST_SIZE)
     picture = await asyncio.to_thread(pictures.reencode_picture, data, "file", box)
     (attachment,) = await pictures.write_post_pictures(config, [(picture, text)])

@@ -99,3 +99,16 @@ async def update_uploads_post(conn: Connection, upload_ids: list[int], post_id: 
         post_id,
     )
     return int(result.split()[-1])
+
+
+async def count_recent_uploads(conn: Connection, account_id: int, seconds: int) -> int:
+    """Count the account's uploads of the last `seconds`, posted or not."""
+    count: int = await conn.fetchval(
+        """
+        SELECT count(*) FROM media_uploads
+        WHERE account_id = $1 AND created_at > now() - make_interval(secs => $2)
+        """,
+        account_id,
+        seconds,
+    )
+    return count

@@ -13,6 +13,7 @@ from PIL import Image
 from server.config import Config
 from server.db import Pool
 from server.models import Account, Group
+from server.services import media
 from tests.api.conftest import bearer, service_token
 from tests.factories import make_account, make_group, make_member, snapshot
 
@@ -206,3 +207,21 @@ async def test_a_read_token_cannot_upload(
     sent = await upload(client, token, png())
 
     assert sent.status_code == 403
+
+
+async def test_uploads_past_mastodons_throttle_are_refused_and_nothing_kept(
+    client: httpx.AsyncClient, db: Pool, web_config: Config, world: dict[str, object]
+) -> None:
+    member = world["member"]
+    assert isinstance(member, Account)
+    for _ in range(media.UPLOADS_PER_WINDOW):
+        await media.upload_media(db, web_config, member, png(), description="", focus="")
+    token = await service_token(db, member)
+    files = len(list((web_config.uploads_dir / "pictures").iterdir()))
+    before = await snapshot(db)
+
+    sent = await upload(client, token, png())
+
+    assert sent.status_code == 429 and sent.json() == {"error": "Too many requests"}
+    assert await snapshot(db) == before
+    assert len(list((web_config.uploads_dir / "pictures").iterdir())) == files
