@@ -15,8 +15,9 @@ from PIL import Image
 
 from server.config import Config
 from server.db import Pool
+from server.services import petitions
 from tests.api.conftest import RegisteredApp, consent
-from tests.factories import make_account, make_group, make_member, make_post
+from tests.factories import make_account, make_event, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor
 
 REDIRECT = "https://app.example/callback"
@@ -152,3 +153,40 @@ async def test_mastodon_py_uploads_a_picture_and_posts_it(
     with pytest.raises(MastodonAPIError) as refused:  # posted once, it is the status's
         await asyncio.to_thread(api.status_post, "@circle Again", media_ids=[media])
     assert refused.value.args[1] == 422
+
+
+async def test_mastodon_py_reads_events_and_petitions_as_statuses_with_cards(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    circle = await make_group(db, web_config, owner, "circle")
+    event = await make_event(db, circle, owner, title="Shared meal", place_name="Town hall")
+    petition = await petitions.create_petition(
+        db, web_config, circle, owner, title="Save the library", body="It matters.",
+        addressee="The mayor", goal="500",
+    )  # fmt: skip
+    browser = visitors(on=app)
+    await browser.log_in("ada")
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Reader", scopes=["read"], redirect_uris=REDIRECT, api_base_url=base
+    )
+    api = await asyncio.to_thread(
+        Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base,
+        version_check_mode="created",
+    )  # fmt: skip
+    code = await consent(browser, RegisteredApp(client_id, client_secret, REDIRECT), "read")
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=["read"], allow_http=True
+    )
+
+    home = await asyncio.to_thread(api.timeline_home)
+    one = await asyncio.to_thread(api.status, home[1].id)
+    context = await asyncio.to_thread(api.status_context, home[1].id)
+
+    assert [s.card.url for s in home] == [f"{base}/petitions/{petition.id}",
+                                          f"{base}/events/{event.id}"]  # fmt: skip
+    assert [s.card.title for s in home] == ["Save the library", "Shared meal"]
+    assert home[0].account.acct == "circle" and home[0].account.group is True
+    assert "To: The mayor" in home[0].content and "Where: Town hall" in one.content
+    assert context.ancestors == [] and context.descendants == []
