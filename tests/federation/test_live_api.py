@@ -51,7 +51,7 @@ def api_token(instance: LiveInstance, member: Member) -> str:
     return str(token.json()["access_token"])
 
 
-def test_search_resolves_a_group_and_a_post_of_another_instance_then_follows_the_group(
+def test_search_resolves_a_group_and_a_post_elsewhere_then_follows_and_reads_its_petition(
     pair: tuple[LiveInstance, LiveInstance],
 ) -> None:
     a, b = pair
@@ -105,6 +105,24 @@ def test_search_resolves_a_group_and_a_post_of_another_instance_then_follows_the
         slug,
     )
     assert follower == [{"state": "accepted"}]
+
+    # Followed, the group's petition reaches B and reads as a status of the group in the app.
+    published = writer.post_form(
+        f"/groups/{slug}/petitions",
+        {"title": "Rouvrez la halte de nuit", "addressee": "Préfecture du Rhône",
+         "body": "Nous demandons un local chauffé.", "goal": "10", "deadline": ""},
+        page=f"/groups/{slug}",
+    )  # fmt: skip
+    assert published.status_code == 303, published.text
+    petition_url = a.base_url + published.headers["location"]
+
+    def petition_in_home() -> dict[str, Any] | None:
+        home = api.get("/api/v1/timelines/home").json()
+        return next((s for s in home if s["card"] and s["card"]["url"] == petition_url), None)
+
+    shown_petition = wait_until(petition_in_home)
+    assert shown_petition["account"]["acct"] == f"{slug}@{a.domain}"
+    assert "Préfecture du Rhône" in shown_petition["content"]
     api.close()
 
 
