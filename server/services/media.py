@@ -102,6 +102,16 @@ def check_media_ids(media_ids: list[int]) -> None:
         raise Invalid({"media_ids": "Four pictures at most."})
 
 
+def _check_free(uploads: list[MediaUpload], media_ids: list[int], account: Account) -> None:
+    """Refuse ids that are unknown, another person's, already posted, or given twice."""
+    if (
+        len(uploads) != len(media_ids)
+        or len(set(media_ids)) != len(media_ids)
+        or any(u.account_id != account.id or u.post_id is not None for u in uploads)
+    ):
+        raise Invalid({"media_ids": "Some of these pictures are not yours to post."})
+
+
 async def take_uploads(
     conn: Connection, account: Account, media_ids: list[int], post_id: int
 ) -> None:
@@ -110,11 +120,7 @@ async def take_uploads(
     Mastodon (PostStatusService): ids that are not the poster's own, or already posted, are
     refused with 422, and nothing is published.
     """
-    uploads = await store.list_uploads(conn, media_ids)
-    if len(uploads) != len(set(media_ids)) or any(
-        u.account_id != account.id or u.post_id is not None for u in uploads
-    ):
-        raise Invalid({"media_ids": "Some of these pictures are not yours to post."})
+    _check_free(await store.list_uploads(conn, media_ids), media_ids, account)
     await store.update_uploads_post(conn, media_ids, post_id)
 
 
@@ -123,8 +129,5 @@ async def list_attachable(db: Pool, account: Account, media_ids: list[int]) -> l
     check_media_ids(media_ids)
     async with db.acquire() as conn:
         uploads = await store.list_uploads(conn, media_ids)
-    if len(uploads) != len(set(media_ids)) or any(
-        u.account_id != account.id or u.post_id is not None for u in uploads
-    ):
-        raise Invalid({"media_ids": "Some of these pictures are not yours to post."})
+    _check_free(uploads, media_ids, account)
     return [Attachment(u.file, u.media_type, u.description, u.width, u.height) for u in uploads]
