@@ -16,7 +16,7 @@ from federation.objects import petitions as petition_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
-from server.services import mail, notifications
+from server.services import mail, media, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER
 from server.services.events import FEDERATE_EVENT, SEND_EVENT_JOIN, SEND_EVENT_RESPONSE
@@ -76,6 +76,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         SEND_BOARD_ANSWER: bind(board_objects.send_answer),
         SEND_FLAG: bind(moderation_objects.send_flag),
         **mail.job_handlers(fed.db, fed.config),
+        **media.job_handlers(fed.db, fed.config),
     }
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from server.config import Config
 from server.db import Connection, Pool
 from server.errors import Invalid, NotFound, Phrase, RateLimited
-from server.models import Account, Attachment, MediaUpload
+from server.models import Account, Attachment, Job, MediaUpload
 from server.services import pictures
+from server.storage import jobs as job_store
 from server.storage import media as store
 
 NOT_FOUND = "Record not found"
@@ -25,6 +28,9 @@ MAX_PICTURES = pictures.MAX_PICTURES
 # account. Each upload is a file on disk until a status takes it or nobody does.
 UPLOADS_PER_WINDOW = 30
 UPLOAD_WINDOW_SECONDS = 30 * 60
+# Mastodon removes media no status took after a day (media_attachments vacuum): so do we.
+FORGET_UPLOAD = "forget_upload"
+UNPOSTED_KEPT = timedelta(days=1)
 ACCEPTED_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
@@ -61,8 +67,8 @@ async def upload_media(
     box = (pictures.POST_SIZE, pictures.POST_SIZE)
     picture = await asyncio.to_thread(pictures.reencode_picture, data, "file", box)
     (attachment,) = await pictures.write_post_pictures(config, [(picture, text)])
-    async with db.acquire() as conn:
-        return await store.insert_upload(
+    async with db.acquire() as conn, conn.transaction():
+        upload = await store.insert_upload(
             conn,
             account_id=account.id,
             file=attachment.url,
@@ -72,6 +78,10 @@ async def upload_media(
             description=text,
             focus=point,
         )
+        await job_store.insert_job(
+            conn, FORGET_UPLOAD, {"upload_id": upload.id}, run_at=datetime.now(UTC) + UNPOSTED_KEPT
+        )
+    return upload
 
 
 async def get_own_upload(db: Pool, account: Account, upload_id: int) -> MediaUpload:
@@ -131,3 +141,24 @@ async def list_attachable(db: Pool, account: Account, media_ids: list[int]) -> l
         uploads = await store.list_uploads(conn, media_ids)
     _check_free(uploads, media_ids, account)
     return [Attachment(u.file, u.media_type, u.description, u.width, u.height) for u in uploads]
+
+
+async def forget_unposted_upload(db: Pool, config: Config, upload_id: int) -> bool:
+    """Delete an upload and its file if no status took it; tell whether it was deleted."""
+    async with db.acquire() as conn:
+        file = await store.delete_unposted_upload(conn, upload_id)
+    if file is None:
+        return False
+    path = pictures.picture_path(config, file)
+    if path is not None:
+        await asyncio.to_thread(path[0].unlink, True)
+    return True
+
+
+def job_handlers(db: Pool, config: Config) -> Mapping[str, Callable[[Job], Awaitable[None]]]:
+    """Return the worker's handler of the day-old uploads no status took."""
+
+    async def forget_upload(job: Job) -> None:
+        await forget_unposted_upload(db, config, int(str(job.payload["upload_id"])))
+
+    return {FORGET_UPLOAD: forget_upload}

@@ -112,3 +112,11 @@ async def count_recent_uploads(conn: Connection, account_id: int, seconds: int) 
         seconds,
     )
     return count
+
+
+async def delete_unposted_upload(conn: Connection, upload_id: int) -> str | None:
+    """Delete an upload no status took; return its file name, or None if it was posted."""
+    file: str | None = await conn.fetchval(
+        "DELETE FROM media_uploads WHERE id = $1 AND post_id IS NULL RETURNING file", upload_id
+    )
+    return file

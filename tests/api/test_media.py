@@ -5,6 +5,8 @@ own until posted."""
 from __future__ import annotations
 
 import io
+import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,8 +14,8 @@ from PIL import Image
 
 from server.config import Config
 from server.db import Pool
-from server.models import Account, Group
-from server.services import media
+from server.models import Account, Group, Job
+from server.services import media, statuses
 from tests.api.conftest import bearer, service_token
 from tests.factories import make_account, make_group, make_member, snapshot
 
@@ -225,3 +227,33 @@ async def test_uploads_past_mastodons_throttle_are_refused_and_nothing_kept(
     assert sent.status_code == 429 and sent.json() == {"error": "Too many requests"}
     assert await snapshot(db) == before
     assert len(list((web_config.uploads_dir / "pictures").iterdir())) == files
+
+
+async def test_an_upload_no_status_took_is_forgotten_after_a_day(
+    db: Pool, web_config: Config, world: dict[str, object]
+) -> None:
+    member = world["member"]
+    assert isinstance(member, Account)
+    free = await media.upload_media(db, web_config, member, png(), description="", focus="")
+    taken = await media.upload_media(db, web_config, member, png(), description="", focus="")
+    await statuses.publish_status(
+        db, web_config, member, content="@circle Look", spoiler_text="", in_reply_to_id=None,
+        visibility="", media_ids=[taken.id],
+    )  # fmt: skip
+    async with db.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT id, payload, run_at - now() AS wait FROM jobs WHERE kind = $1 ORDER BY id",
+            media.FORGET_UPLOAD,
+        )
+    handler = media.job_handlers(db, web_config)[media.FORGET_UPLOAD]
+
+    for row in rows:
+        await handler(Job(row["id"], media.FORGET_UPLOAD, json.loads(row["payload"]), 0))
+
+    assert [json.loads(r["payload"])["upload_id"] for r in rows] == [free.id, taken.id]
+    assert all(timedelta(hours=23) < r["wait"] <= timedelta(days=1) for r in rows)
+    folder = web_config.uploads_dir / "pictures"
+    assert not (folder / free.file).exists() and (folder / taken.file).exists()
+    async with db.acquire() as conn:
+        kept = await conn.fetch("SELECT id FROM media_uploads ORDER BY id")
+    assert [r["id"] for r in kept] == [taken.id]
