@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api import entities
+from api import entities, things
 from api.http import ApiError, caller, me, params, path_id, text
 from api.pages import paged, read_range
 from server.services import accounts, muting, relationships, timelines
@@ -64,7 +64,7 @@ async def statuses(request: Request) -> Response:
         db, caller(request).account, profile, read_range(values)
     )
     config = request.app.state.config
-    return paged(request, [entities.status(config, v) for v in views])
+    return paged(request, [things.status(config, v) for v in views])
 
 
 async def relationships_of(request: Request) -> Response:

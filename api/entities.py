@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from server.config import Config
-from server.models import Notification, PostView, Profile, Relationship
+from server.models import Attachment, MediaUpload, Notification, PostView, Profile, Relationship
 from server.sanitize import find_hashtags
 
 # A group reads as an account with `group: true`; its posts' visibility follows the group's.
@@ -21,8 +21,8 @@ def iso(value: datetime | None) -> str | None:
     """Mastodon's time format: 2019-12-08T03:48:33.901Z."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is C code: half the time of strftime, three times per status of a timeline.
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def avatar_url(config: Config, avatar: str | None, domain: str | None) -> str:
@@ -155,9 +155,12 @@ def status(config: Config, view: PostView) -> dict[str, Any]:
         ),
         "content": post.content_html,
         "visibility": VISIBILITY.get(view.group_visibility, "public"),
-        "sensitive": bool(post.content_warning),
+        "sensitive": bool(post.content_warning) or post.sensitive,
         "spoiler_text": post.content_warning,
-        "media_attachments": [],
+        "media_attachments": [
+            post_attachment(config, post.id, index, a)
+            for index, a in enumerate(post.attachments, start=1)
+        ],
         "application": None,
         "mentions": mentions,
         "tags": tags,
@@ -181,6 +184,65 @@ def status(config: Config, view: PostView) -> dict[str, Any]:
         "pinned": False,
         "filtered": [],
     }
+
+
+def _media(
+    *,
+    id: str,
+    url: str,
+    remote_url: str | None,
+    description: str,
+    width: int | None,
+    height: int | None,
+    focus: tuple[float, float],
+) -> dict[str, Any]:
+    size: dict[str, Any] = {}
+    if width and height:
+        size = {"width": width, "height": height, "size": f"{width}x{height}",
+                "aspect": round(width / height, 4)}  # fmt: skip
+    return {
+        "id": id,
+        "type": "image",
+        "url": url,
+        # One size serves both: pictures are already scaled down to 1600 pixels when stored.
+        "preview_url": url,
+        "remote_url": remote_url,
+        "preview_remote_url": None,
+        "text_url": None,
+        "meta": {"original": size, "small": size, "focus": {"x": focus[0], "y": focus[1]}},
+        "description": description or None,
+        "blurhash": None,
+    }
+
+
+def picture_url(config: Config, name: str) -> str:
+    return f"{config.base_url}/media/pictures/{name}"
+
+
+def media_attachment(config: Config, upload: MediaUpload) -> dict[str, Any]:
+    """An upload from an app (POST /api/v2/media), before or without its status."""
+    return _media(
+        id=str(upload.id),
+        url=picture_url(config, upload.file),
+        remote_url=None,
+        description=upload.description,
+        width=upload.width,
+        height=upload.height,
+        focus=upload.focus,
+    )
+
+
+def post_attachment(config: Config, post_id: int, index: int, item: Attachment) -> dict[str, Any]:
+    """A picture of a post; its id is the post's and its place, stable while the post lives."""
+    return _media(
+        id=f"{post_id}{index:02d}",
+        url=picture_url(config, item.url) if item.is_local else item.url,
+        remote_url=None if item.is_local else item.url,
+        description=item.alt,
+        width=item.width,
+        height=item.height,
+        focus=(0.0, 0.0),
+    )
 
 
 def relationship(item: Relationship) -> dict[str, Any]:

@@ -250,6 +250,23 @@ def optional_id(values: dict[str, Any], name: str) -> int | None:
     return int(value)
 
 
+def id_list(values: dict[str, Any], name: str) -> list[int]:
+    """Read a list of ids (`media_ids[]=1&media_ids[]=2`, or a JSON array)."""
+    value = values.get(name)
+    if value in (None, "", []):
+        return []
+    items = value if isinstance(value, list) else [value]
+    if len(items) > 20:
+        raise ApiError(422, f"Validation failed: {name}: too many")
+    ids = []
+    for item in items:
+        text = str(item)
+        if not (text.isascii() and text.isdigit()) or len(text) > 18:
+            raise ApiError(422, f"Validation failed: {name}: not ids")
+        ids.append(int(text))
+    return ids
+
+
 def path_id(request: Request, name: str = "id") -> int:
     value = optional_id(dict(request.path_params), name)
     if value is None:

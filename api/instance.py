@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from server import validation
 from server.config import Config
-from server.services import actors
+from server.services import actors, media
 
 # Apps read the version to decide what they may call: Mastodon 4.3's API, and who we are.
 VERSION = "4.3.0 (compatible; Entraide 0.1.0)"
@@ -21,13 +21,13 @@ def _configuration(config: Config) -> dict[str, Any]:
         "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
         "statuses": {
             "max_characters": validation.MAX_POST,
-            "max_media_attachments": 0,
+            "max_media_attachments": media.MAX_PICTURES,
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": list(media.ACCEPTED_TYPES),
+            "image_size_limit": media.MAX_BYTES,
+            "image_matrix_limit": media.MAX_PIXELS,
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

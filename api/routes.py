@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from api import accounts, instance, notifications, oauth, search, statuses, timelines
+from api import accounts, instance, media, notifications, oauth, search, statuses, timelines
 from api.http import Handler, api_endpoint
 
 GET = ["GET"]
@@ -138,6 +138,11 @@ def api_routes() -> list[BaseRoute]:
             scope="write:favourites",
             user=True,
         ),
+        # Media
+        route("/api/v2/media", media.upload, POST, scope="write:media", user=True),
+        route("/api/v1/media", media.upload, POST, scope="write:media", user=True),
+        route("/api/v1/media/{id}", media.show, GET, scope="write:media", user=True),
+        route("/api/v1/media/{id}", media.update, ["PUT"], scope="write:media", user=True),
         # Notifications
         route(
             "/api/v1/notifications",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api import entities
-from api.http import caller, me, optional_id, params, path_id, text
+from api import entities, things
+from api.http import caller, id_list, me, optional_id, params, path_id, text
 from server.services import posts, statuses, timelines
 
 
@@ -25,12 +25,17 @@ async def create(request: Request) -> Response:
         spoiler_text=text(values, "spoiler_text"),
         in_reply_to_id=optional_id(values, "in_reply_to_id"),
         visibility=text(values, "visibility"),
+        media_ids=id_list(values, "media_ids"),
     )
     return await _render(request, post.id)
 
 
 async def show(request: Request) -> Response:
-    return await _render(request, path_id(request))
+    # An event, petition, mobilization or need/offer of a group reads as a status too.
+    found = await timelines.get_status_or_thing(
+        request.app.state.db, caller(request).account, path_id(request)
+    )
+    return JSONResponse(things.status(request.app.state.config, found))
 
 
 async def context(request: Request) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api import entities
+from api import things
 from api.http import caller, flag, me, params
 from api.pages import paged, read_range
 from server.services import timelines
@@ -15,7 +15,7 @@ async def home(request: Request) -> Response:
     values = await params(request)
     views = await timelines.home_timeline(request.app.state.db, me(request), read_range(values))
     config = request.app.state.config
-    return paged(request, [entities.status(config, v) for v in views])
+    return paged(request, [things.status(config, v) for v in views])
 
 
 async def public(request: Request) -> Response:
@@ -28,7 +28,7 @@ async def public(request: Request) -> Response:
         local_only=flag(values, "local"),
     )
     config = request.app.state.config
-    return paged(request, [entities.status(config, v) for v in views])
+    return paged(request, [things.status(config, v) for v in views])
 
 
 async def tag(request: Request) -> Response:
@@ -41,4 +41,4 @@ async def tag(request: Request) -> Response:
         request.path_params["hashtag"],
         read_range(values),
     )
-    return paged(request, [entities.status(config, v) for v in views])
+    return paged(request, [things.status(config, v) for v in views])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -17,6 +18,7 @@ from api.http import ApiRequests
 from api.routes import api_routes
 from federation.context import open_federation
 from federation.jobs import run_workers
+from federation.lookup import resolve_address
 from federation.routes import NEGOTIATED, federation_routes, wants_activity_json
 from server import migrate
 from server.config import Config
@@ -82,6 +84,8 @@ def build_app(config: Config, *, with_worker: bool = True, db_url: str | None = 
         app.state.federation = await open_federation(pool, config)
         stop = asyncio.Event()
         fed = app.state.federation
+        # The client API's search resolves addresses on the network through federation's fetcher.
+        app.state.resolve_address = functools.partial(resolve_address, fed)
         worker = asyncio.create_task(run_workers(fed, stop)) if with_worker else None
         try:
             yield

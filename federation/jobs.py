@@ -19,7 +19,7 @@ from federation.objects import resources as resource_objects
 from federation.processing import process_activity
 from server.leases import WorkerLease
 from server.models import Job
-from server.services import mail, notifications
+from server.services import mail, media, notifications
 from server.services.accounts import SEND_ACCOUNT_DELETE
 from server.services.availability import SEND_CONVERSATION_REQUEST
 from server.services.board import FEDERATE_BOARD_ITEM, SEND_BOARD_ANSWER, SEND_BOARD_REPLY
@@ -94,6 +94,7 @@ def job_handlers(fed: Federation) -> Mapping[str, Handler]:
         FEDERATE_GOAL: bind(goal_objects.federate_goal),
         SEND_FLAG: bind(moderation_objects.send_flag),
         **mail.job_handlers(fed.db, fed.config),
+        **media.job_handlers(fed.db, fed.config),
     }
 
 

@@ -93,7 +93,7 @@ async def on_follow_response(fed: Federation, activity: dict[str, Any], actor: A
     return "follow accepted" if accepted else "follow rejected"
 
 
-async def _note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
+async def note_from(fed: Federation, obj: dict[str, Any]) -> RemoteNote:
     """Read a Note (or Page, Article) into what the services need, ids resolved."""
     uri = id_of(obj)
     if uri is None:
@@ -267,7 +267,7 @@ async def on_create(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         return await resource_objects.receive_resource(fed, obj, actor)
     if mobilization_objects.is_mobilization(obj):
         return await mobilization_objects.receive_created(fed, obj, actor)
-    post_id = await inbound.receive_note(fed.db, actor, await _note_from(fed, obj))
+    post_id = await inbound.receive_note(fed.db, actor, await note_from(fed, obj))
     return f"stored post {post_id}" if post_id else "not for us"
 
 
@@ -310,7 +310,7 @@ async def on_announce(fed: Federation, activity: dict[str, Any], actor: Actor) -
     if mobilization_objects.is_mobilization(document):
         hops = activity.get("hops")
         return await mobilization_objects.receive_announced(fed, document, author, actor, hops)
-    note = await _note_from(fed, document)
+    note = await note_from(fed, document)
     post_id = await inbound.receive_note(fed.db, author, note, via=actor)
     return f"stored post {post_id}" if post_id else "not for us"
 
@@ -371,7 +371,7 @@ async def _announced_change(fed: Federation, change: dict[str, Any]) -> str:
         # Anyone can announce a Delete: while the origin serves the post, it stands unchanged.
         return "ignored: the origin still serves the post"
     author = await get_actor(fed, author_uri)
-    note = await _note_from(fed, document)
+    note = await note_from(fed, document)
     post_id, changed = await inbound.receive_note_update(fed.db, author, note)
     return f"updated post {post_id}" if changed else f"unchanged post {post_id}"
 
@@ -392,7 +392,7 @@ async def on_update(fed: Federation, activity: dict[str, Any], actor: Actor) -> 
         # Mobilizon publishes a draft with an Update: an unknown event is kept as new.
         return await event_objects.receive_event_document(fed, obj, actor)
     if NOTE_TYPES.intersection(types_of(obj)):
-        note = await _note_from(fed, obj)
+        note = await note_from(fed, obj)
         post_id, changed = await inbound.receive_note_update(
             fed.db, actor, note, str(activity["id"])
         )

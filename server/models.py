@@ -76,6 +76,22 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class MediaUpload:
+    """A picture an app uploaded, its uploader's own until a status takes it (post_id)."""
+
+    id: int
+    account_id: int
+    file: str  # name under uploads/pictures
+    media_type: str
+    width: int
+    height: int
+    description: str
+    focus: tuple[float, float]  # Mastodon's focal point, x and y from -1 to 1
+    post_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Post:
     id: int
     group_id: int | None  # None for a post of a followed remote person
@@ -501,6 +517,27 @@ class PostView:
     reply_count: int
     liked: bool  # by the reader
     in_reply_to_author_id: int | None
+
+
+@dataclass(frozen=True)
+class ThingRef:
+    """Where a thing shown as a status is: its kind, its own id, its status id, its group."""
+
+    kind: str  # event | petition | mobilization | board_item
+    id: int
+    status_id: int
+    group_id: int
+    members_only: bool  # of a members-only group, or an event for members only
+
+
+@dataclass(frozen=True)
+class ThingView:
+    """An event, petition, mobilization or need/offer, as a status of its group's timeline."""
+
+    status_id: int  # from the posts' sequence: one id space with posts
+    group: Profile
+    item: Event | Petition | Mobilization | BoardItem
+    members_only: bool
 
 
 @dataclass(frozen=True)

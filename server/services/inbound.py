@@ -51,13 +51,15 @@ async def _may_post_in_group(conn: Connection, group_id: int, author: Actor) -> 
 
 
 async def receive_note(
-    db: Pool, author: Actor, note: RemoteNote, *, via: Actor | None = None
+    db: Pool, author: Actor, note: RemoteNote, *, via: Actor | None = None, resolved: bool = False
 ) -> int | None:
     """Keep a remote post if it belongs here; return its id, or None if it was not kept.
 
     A reply to a post in a local group joins that group's thread; a post addressed to a local
     group by a member or an accepted follower joins the group; a post by (or announced by) an
-    actor that someone here follows goes to their feed. Anything else is not ours to keep.
+    actor that someone here follows goes to their feed. `resolved`: a person here looked the
+    public post up by its address (an app's search), so it is kept for them to read and answer,
+    as Mastodon keeps what its search resolves. Anything else is not ours to keep.
     """
     content_html = sanitize_html(note.content_html[:MAX_REMOTE_HTML])
     warning = note.content_warning.strip()[: v.MAX_CONTENT_WARNING]
@@ -112,7 +114,7 @@ async def receive_note(
                 via is not None and await follow_store.has_local_follower(conn, via.id)
             )
             # A public post naming someone here is kept for them, followed or not.
-            if not followed and not mentioned:
+            if not followed and not mentioned and not resolved:
                 return None
         post_id = await post_store.insert_remote_post(
             conn,

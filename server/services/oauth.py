@@ -291,15 +291,7 @@ async def authenticate_token(db: Pool, token: str) -> tuple[AccessToken, Account
     if not token or len(token) > 100:
         return None
     async with db.acquire() as conn:
-        found = await store.find_token(conn, _hash(token))
-        if found is None:
-            return None
-        account = (
-            await account_store.get_account(conn, found.account_id)
-            if found.account_id is not None
-            else None
-        )
-    return found, account
+        return await store.find_token_and_account(conn, _hash(token))
 
 
 async def get_app(db: Pool, client_id: str) -> OAuthApp:

@@ -10,9 +10,9 @@ from server import validation as v
 from server.config import Config
 from server.db import Pool
 from server.errors import Forbidden, Invalid, NotFound
-from server.models import Account, Group, Post
+from server.models import Account, Attachment, Group, Post
 from server.sanitize import MentionResolver, render_text
-from server.services import notifications, pictures
+from server.services import media, notifications, pictures
 from server.services.groups import can_read
 from server.services.muting import refuse_if_blocked
 from server.storage import events as event_store
@@ -77,11 +77,13 @@ async def create_post(
     in_reply_to_id: int | None = None,
     event_id: int | None = None,
     uploads: list[tuple[bytes, str]] | None = None,
+    media_ids: list[int] | None = None,
 ) -> Post:
     """Publish a post (or a reply, or a comment on an event) in a group the author is an
     active member of.
 
     `uploads` are up to four pictures, each with its description: (data, alt text).
+    `media_ids` are pictures the author uploaded before, from an app (server/services/media.py).
     """
     content_warning = content_warning.strip()
     errors = _errors(content, content_warning)
@@ -91,9 +93,15 @@ async def create_post(
             prepared = await pictures.prepare_post_pictures(uploads)
         except Invalid as exc:
             errors |= exc.fields
+    uploaded: list[Attachment] = []
+    if media_ids:
+        try:
+            uploaded = await media.list_attachable(db, author, media_ids)
+        except Invalid as exc:
+            errors |= exc.fields
     if errors:
         raise Invalid(errors)
-    attachments = await pictures.write_post_pictures(config, prepared)
+    attachments = await pictures.write_post_pictures(config, prepared) + tuple(uploaded)
     async with db.acquire() as conn, conn.transaction():
         member = await group_store.get_membership(conn, group.id, author.id)
         if member is None or member.state != "active":
@@ -120,6 +128,8 @@ async def create_post(
             event_id=event_id,
             attachments=attachments,
         )
+        if media_ids:
+            await media.take_uploads(conn, author, media_ids, post_id)
         await job_store.insert_job(conn, FEDERATE_POST, {"post_id": post_id, "action": "create"})
         await notifications.notify(conn, answered, "reply", actor_id=author.id, post_id=post_id)
         await notifications.notify_mentioned(conn, config, content, author.id, post_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from server.db import Pool
 from server.models import Account
@@ -21,6 +22,27 @@ HANDLE = re.compile(r"@?[A-Za-z0-9_.-]{1,64}@[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?"
 
 
 @dataclass(frozen=True)
+class Resolved:
+    """What an address on the network named, now kept here: an actor or a post, by id."""
+
+    kind: str  # actor | post
+    id: int
+
+
+class NetworkResolver(Protocol):
+    """Looks an address up on the network and keeps what it names (federation/lookup.py:
+    WebFinger and signed fetches, private networks refused). None: nothing usable there."""
+
+    async def __call__(self, address: str) -> Resolved | None: ...
+
+
+async def resolve(resolver: NetworkResolver, query: str, host: str) -> Resolved | None:
+    """Resolve the query on the network if it is a handle or URL of something elsewhere."""
+    address = remote_address(" ".join(query[:MAX_QUERY].split()), host)
+    return await resolver(address) if address is not None else None
+
+
+@dataclass(frozen=True)
 class SearchResults:
     query: str
     remote: str | None  # a handle or URL to offer to follow
@@ -31,8 +53,9 @@ class SearchResults:
 
 
 def remote_address(query: str, host: str) -> str | None:
-    """Return the query if it names an account elsewhere (a handle or an https URL)."""
-    if query.startswith("https://") and " " not in query and len(query) < 500:
+    """Return the query if it names an account elsewhere (a handle or an http(s) URL; the
+    fetcher refuses plain http outside tests)."""
+    if query.startswith(("https://", "http://")) and " " not in query and len(query) < 500:
         return query
     if HANDLE.fullmatch(query) and not query.lower().endswith("@" + host.lower()):
         return query if query.startswith("@") else "@" + query

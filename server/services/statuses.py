@@ -13,7 +13,7 @@ from server.db import Pool
 from server.errors import Invalid, NotFound
 from server.models import Account, Group, Post
 from server.sanitize import find_mentions
-from server.services import posts
+from server.services import media, posts
 from server.storage import groups as group_store
 from server.storage import timelines as timeline_store
 
@@ -55,8 +55,11 @@ async def publish_status(
     spoiler_text: str,
     in_reply_to_id: int | None,
     visibility: str,
+    media_ids: list[int] | None = None,
 ) -> Post:
     """Publish a status in the group it addresses, as the web's form would."""
+    if media_ids:
+        media.check_media_ids(media_ids)
     if in_reply_to_id is not None:
         async with db.acquire() as conn:
             parent = await timeline_store.get_post_view(conn, author.id, in_reply_to_id)
@@ -82,4 +85,5 @@ async def publish_status(
         content=content,
         content_warning=spoiler_text,
         in_reply_to_id=in_reply_to_id,
+        media_ids=media_ids,
     )

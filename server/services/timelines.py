@@ -7,12 +7,32 @@ shapes.
 from __future__ import annotations
 
 from server.config import Config
-from server.db import Pool
+from server.db import Connection, Pool
 from server.errors import NotFound
-from server.models import Account, PostView, Profile, Relationship, TimelineRange
+from server.models import (
+    Account,
+    BoardItem,
+    Event,
+    Mobilization,
+    Petition,
+    PostView,
+    Profile,
+    Relationship,
+    ThingRef,
+    ThingView,
+    TimelineRange,
+)
 from server.services.posts import tag_url
+from server.storage import board as board_store
+from server.storage import events as event_store
+from server.storage import mobilizations as mobilization_store
+from server.storage import petitions as petition_store
 from server.storage import profiles as profile_store
 from server.storage import timelines as store
+
+# What a timeline holds: posts, and the group's events, petitions, mobilizations, needs/offers.
+Status = PostView | ThingView
+Thing = Event | Petition | Mobilization | BoardItem
 
 MAX_LIMIT = 40  # Mastodon's cap for timelines
 MAX_ACCOUNT_LIMIT = 80
@@ -22,17 +42,57 @@ def _reader(viewer: Account | None) -> int:
     return viewer.id if viewer else 0
 
 
-async def home_timeline(db: Pool, viewer: Account, window: TimelineRange) -> list[PostView]:
+def status_id(status: Status) -> int:
+    return status.post.id if isinstance(status, PostView) else status.status_id
+
+
+async def _load_item(
+    conn: Connection, ref: ThingRef
+) -> Event | Petition | Mobilization | BoardItem | None:
+    if ref.kind == "event":
+        return await event_store.get_event(conn, ref.id)
+    if ref.kind == "petition":
+        return await petition_store.get_petition(conn, ref.id)
+    if ref.kind == "mobilization":
+        return await mobilization_store.get_mobilization(conn, ref.id)
+    return await board_store.get_item(conn, ref.id)
+
+
+async def _load_things(conn: Connection, refs: list[ThingRef]) -> list[ThingView]:
+    groups: dict[int, Profile | None] = {}
+    views = []
+    for ref in refs:
+        if ref.group_id not in groups:
+            groups[ref.group_id] = await profile_store.get_profile(conn, ref.group_id)
+        group = groups[ref.group_id]
+        item = await _load_item(conn, ref)
+        if group is not None and item is not None:
+            views.append(ThingView(ref.status_id, group, item, ref.members_only))
+    return views
+
+
+def _merge(posts: list[PostView], things: list[ThingView], window: TimelineRange) -> list[Status]:
+    """Keep the page's `limit` statuses of both lists, newest first, as one timeline."""
+    merged: list[Status] = sorted([*posts, *things], key=status_id, reverse=True)
+    # min_id reads forward: the statuses just after it, the oldest of the newer ones.
+    return merged[-window.limit :] if window.min_id is not None else merged[: window.limit]
+
+
+async def home_timeline(db: Pool, viewer: Account, window: TimelineRange) -> list[Status]:
     """Return what the person's groups and follows published, newest first."""
     async with db.acquire() as conn:
-        return await store.list_home(conn, viewer.id, window)
+        posts = await store.list_home(conn, viewer.id, window)
+        refs = await store.list_home_things(conn, viewer.id, window)
+        return _merge(posts, await _load_things(conn, refs), window)
 
 
 async def public_timeline(
     db: Pool, viewer: Account | None, window: TimelineRange, *, local_only: bool
-) -> list[PostView]:
+) -> list[Status]:
     async with db.acquire() as conn:
-        return await store.list_public(conn, _reader(viewer), window, local_only=local_only)
+        posts = await store.list_public(conn, _reader(viewer), window, local_only=local_only)
+        refs = await store.list_public_things(conn, _reader(viewer), window)
+        return _merge(posts, await _load_things(conn, refs), window)
 
 
 async def tag_timeline(
@@ -68,12 +128,16 @@ async def find_profile(db: Pool, config: Config, acct: str) -> Profile:
 
 async def account_statuses(
     db: Pool, viewer: Account | None, profile: Profile, window: TimelineRange
-) -> list[PostView]:
-    """Return a person's posts, or a group's (its timeline), that the reader may see."""
+) -> list[Status]:
+    """Return a person's posts, or a group's (its timeline, with its things), that the reader
+    may see."""
+    group = profile.kind == "group"
     async with db.acquire() as conn:
-        return await store.list_actor_posts(
-            conn, _reader(viewer), profile.id, window, group=profile.kind == "group"
-        )
+        posts = await store.list_actor_posts(conn, _reader(viewer), profile.id, window, group=group)
+        if not group:
+            return list(posts)
+        refs = await store.list_group_things(conn, _reader(viewer), profile.id, window)
+        return _merge(posts, await _load_things(conn, refs), window)
 
 
 async def get_status(db: Pool, viewer: Account | None, post_id: int) -> PostView:
@@ -85,11 +149,25 @@ async def get_status(db: Pool, viewer: Account | None, post_id: int) -> PostView
     return view
 
 
+async def get_status_or_thing(db: Pool, viewer: Account | None, status_id: int) -> Status:
+    """Return a post, or an event, petition, mobilization or need/offer, by its status id."""
+    async with db.acquire() as conn:
+        view = await store.get_post_view(conn, _reader(viewer), status_id)
+        if view is not None:
+            return view
+        ref = await store.find_thing(conn, _reader(viewer), status_id)
+        things = await _load_things(conn, [ref]) if ref is not None else []
+    if not things:
+        raise NotFound("Record not found")
+    return things[0]
+
+
 async def status_context(
     db: Pool, viewer: Account | None, post_id: int
 ) -> tuple[list[PostView], list[PostView]]:
-    """Return the posts a post answers and the replies under it."""
-    await get_status(db, viewer, post_id)
+    """Return the posts a post answers and the replies under it (none for a thing)."""
+    if isinstance(await get_status_or_thing(db, viewer, post_id), ThingView):
+        return [], []
     async with db.acquire() as conn:
         ancestors = await store.list_ancestors(conn, _reader(viewer), post_id)
         descendants = await store.list_descendants(conn, _reader(viewer), post_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from server.db import Connection
-from server.models import AccessToken, OAuthApp, TokenGrant
+from server.models import AccessToken, Account, OAuthApp, TokenGrant
 
 _APP = "SELECT id, client_id, name, website, redirect_uris, scopes, created_at FROM oauth_apps"
 
@@ -146,20 +146,44 @@ async def insert_token(
     return created
 
 
-async def find_token(conn: Connection, token_hash: bytes) -> AccessToken | None:
-    """Return a token with its app; a person's token only while the account is active."""
+async def find_token_and_account(
+    conn: Connection, token_hash: bytes
+) -> tuple[AccessToken, Account | None] | None:
+    """Return a live token with its person (None for an app token), in one round trip: every
+    API request asks this first."""
     row = await conn.fetchrow(
         """
-        SELECT t.id, t.account_id, t.scopes, t.created_at, a.client_id, a.name AS app_name,
-               a.website AS app_website
+        SELECT t.id, t.account_id, t.scopes, t.created_at, ap.client_id, ap.name AS app_name,
+               ap.website AS app_website, a.name, a.display_name, a.summary, a.summary_html,
+               a.avatar, c.email, c.is_admin, c.status, c.language, c.timezone,
+               c.created_at AS account_created_at
         FROM oauth_tokens t
-        JOIN oauth_apps a ON a.id = t.app_id
-        LEFT JOIN accounts acc ON acc.actor_id = t.account_id
-        WHERE t.token_hash = $1 AND (t.account_id IS NULL OR acc.status = 'active')
+        JOIN oauth_apps ap ON ap.id = t.app_id
+        LEFT JOIN accounts c ON c.actor_id = t.account_id
+        LEFT JOIN actors a ON a.id = t.account_id
+        WHERE t.token_hash = $1 AND (t.account_id IS NULL OR c.status = 'active')
         """,
         token_hash,
     )
-    return _token(row) if row else None
+    if row is None:
+        return None
+    account = None
+    if row["account_id"] is not None:
+        account = Account(
+            id=row["account_id"],
+            username=row["name"],
+            display_name=row["display_name"],
+            summary=row["summary"],
+            summary_html=row["summary_html"],
+            avatar=row["avatar"],
+            email=row["email"],
+            is_admin=row["is_admin"],
+            status=row["status"],
+            language=row["language"],
+            timezone=row["timezone"],
+            created_at=row["account_created_at"],
+        )
+    return _token(row), account
 
 
 def _token(row: Any) -> AccessToken:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from server.db import Connection
-from server.models import Post, PostView, TimelineRange
+from server.models import Post, PostView, ThingRef, TimelineRange
 from server.storage.muting import hidden_from
+from server.storage.posts import attachments_from_json
 
 _SELECT = """
     SELECT p.id, p.group_id, g.name AS group_slug, p.author_id, a.name AS author_name,
@@ -24,7 +25,8 @@ _SELECT = """
            (SELECT count(*) FROM posts r WHERE r.in_reply_to_id = p.id
             AND r.deleted_at IS NULL) AS reply_count,
            EXISTS (SELECT 1 FROM likes l WHERE l.post_id = p.id AND l.actor_id = $1) AS liked,
-           (SELECT q.author_id FROM posts q WHERE q.id = p.in_reply_to_id) AS parent_author_id
+           (SELECT q.author_id FROM posts q WHERE q.id = p.in_reply_to_id) AS parent_author_id,
+           p.attachments, p.sensitive
     FROM posts p
     JOIN actors a ON a.id = p.author_id
     LEFT JOIN actors g ON g.id = p.group_id
@@ -61,6 +63,8 @@ def _view(row: Any) -> PostView:
         uri=row["uri"],
         url=row["url"],
         like_count=row["like_count"],
+        attachments=attachments_from_json(row["attachments"]),
+        sensitive=row["sensitive"],
     )
     return PostView(
         post=post,
@@ -198,3 +202,85 @@ async def search_posts(conn: Connection, reader: int, words: str, limit: int) ->
         limit,
     )
     return [_view(r) for r in rows]
+
+
+# Events, petitions, mobilizations and needs/offers, each under its status id, with the group
+# that published it (t.group_id) and the same reader ($1) rules as posts: a local group's things
+# are for everyone if it is public and for its active members if not; an event for members only
+# stays with the members even in a public group.
+_THINGS = """
+    WITH things (kind, id, status_id, group_id, members_only) AS (
+        SELECT 'event', id, status_id, group_id, visibility = 'members' FROM events
+        WHERE deleted_at IS NULL
+        UNION ALL SELECT 'petition', id, status_id, group_id, false FROM petitions
+        UNION ALL SELECT 'mobilization', id, status_id, group_id, false FROM mobilizations
+        UNION ALL SELECT 'board_item', id, status_id, group_id, false FROM board_items
+    )
+    SELECT t.kind, t.id, t.status_id, t.group_id,
+           coalesce(gr.visibility = 'members', false) OR t.members_only AS members_only
+    FROM things t
+    JOIN actors g ON g.id = t.group_id
+    LEFT JOIN groups gr ON gr.actor_id = t.group_id
+    WHERE (g.domain IS NULL OR g.domain NOT IN (SELECT domain FROM domain_blocks))
+      AND (((g.domain IS NOT NULL OR gr.visibility = 'public') AND NOT t.members_only)
+           OR EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = t.group_id
+                      AND m.actor_id = $1 AND m.state = 'active'))
+"""
+
+
+def _thing(row: Any) -> ThingRef:
+    return ThingRef(row["kind"], row["id"], row["status_id"], row["group_id"], row["members_only"])
+
+
+async def _things_page(
+    conn: Connection, where: str, args: list[Any], window: TimelineRange
+) -> list[ThingRef]:
+    """Like `_page`, for things: `where` uses $1 (the reader) and $2.. (`args`)."""
+    n = len(args)
+    ascending = window.min_id is not None
+    rows = await conn.fetch(
+        _THINGS
+        + f"""
+          AND {where}
+          AND t.status_id < coalesce(${n + 1}::bigint, 9223372036854775807)
+          AND t.status_id > coalesce(${n + 2}::bigint, 0)
+        ORDER BY t.status_id {"ASC" if ascending else "DESC"}
+        LIMIT ${n + 3}
+        """,
+        *args,
+        window.max_id,
+        window.min_id if ascending else window.since_id,
+        window.limit,
+    )
+    things = [_thing(r) for r in rows]
+    return things[::-1] if ascending else things
+
+
+async def list_home_things(conn: Connection, reader: int, window: TimelineRange) -> list[ThingRef]:
+    """Return the things of the reader's groups and of the remote groups the reader follows."""
+    where = """(
+        t.group_id IN (SELECT group_id FROM memberships WHERE actor_id = $1 AND state = 'active')
+        OR t.group_id IN (SELECT target_id FROM follows WHERE follower_id = $1
+                          AND state = 'accepted'))
+    """
+    return await _things_page(conn, where, [reader], window)
+
+
+async def list_public_things(
+    conn: Connection, reader: int, window: TimelineRange
+) -> list[ThingRef]:
+    """Return the things of the instance's public groups."""
+    where = "gr.visibility = 'public' AND NOT t.members_only"
+    return await _things_page(conn, where, [reader], window)
+
+
+async def list_group_things(
+    conn: Connection, reader: int, group_id: int, window: TimelineRange
+) -> list[ThingRef]:
+    return await _things_page(conn, "t.group_id = $2", [reader, group_id], window)
+
+
+async def find_thing(conn: Connection, reader: int, status_id: int) -> ThingRef | None:
+    """Return the thing under a status id, if the reader may see it."""
+    row = await conn.fetchrow(_THINGS + " AND t.status_id = $2", reader, status_id)
+    return _thing(row) if row else None

@@ -3,9 +3,12 @@ OAuth dance through the consent page, as a person in a browser and an app on a p
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import secrets
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,9 +16,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import uvicorn
 from starlette.applications import Starlette
 
 from tests.web.conftest import (  # noqa: F401  (fixtures shared with the page tests)
+    StartApp,
     app,
     quick_crypto,
     start_app,
@@ -145,3 +150,33 @@ async def service_token(db: Any, account: Any, scope: str = "read write follow")
 
 def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def live(start_app: StartApp) -> AsyncIterator[tuple[str, Any]]:  # noqa: F811
+    """Serve the app on a loopback port in this event loop; yield its URL and the app."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    served = await start_app(base_url=base)
+    server = uvicorn.Server(
+        uvicorn.Config(served, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(1000):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    assert server.started, task.exception() if task.done() else "the server did not start"
+    try:
+        yield base, served
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -5,54 +5,23 @@ reads notifications, searches and pages, as the apps people carry do."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator
+import io
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import uvicorn
 from mastodon import Mastodon, MastodonAPIError
+from PIL import Image
 
 from server.config import Config
 from server.db import Pool
+from server.services import petitions
 from tests.api.conftest import RegisteredApp, consent
-from tests.factories import make_account, make_group, make_member, make_post
-from tests.web.conftest import OpenVisitor, StartApp
+from tests.factories import make_account, make_event, make_group, make_member, make_post
+from tests.web.conftest import OpenVisitor
 
 REDIRECT = "https://app.example/callback"
 SCOPES = ["read", "write", "follow"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def live(start_app: StartApp) -> AsyncIterator[tuple[str, Any]]:
-    """Serve the app on a loopback port in this event loop; yield its URL and the app."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = await start_app(base_url=base)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(1000):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.01)
-    assert server.started, task.exception() if task.done() else "the server did not start"
-    try:
-        yield base, app
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_mastodon_py_signs_in_reads_posts_replies_likes_and_searches(
@@ -147,3 +116,77 @@ async def test_mastodon_py_with_a_read_token_cannot_post(
     assert "outside the authorized scopes" in str(refused.value)
     async with db.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM posts") == 0
+
+
+async def test_mastodon_py_uploads_a_picture_and_posts_it(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    await make_group(db, web_config, owner, "circle")
+    browser = visitors(on=app)
+    await browser.log_in("ada")
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Pictures", scopes=SCOPES, redirect_uris=REDIRECT, api_base_url=base
+    )
+    api = await asyncio.to_thread(
+        Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base,
+        version_check_mode="created",
+    )  # fmt: skip
+    code = await consent(browser, RegisteredApp(client_id, client_secret, REDIRECT), "read write")
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=["read", "write"], allow_http=True
+    )
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 120, 90)).save(picture, format="PNG")
+
+    media = await asyncio.to_thread(
+        api.media_post, picture.getvalue(), mime_type="image/png", description="A green card",
+        focus=(0.5, -0.5),
+    )  # fmt: skip
+    posted = await asyncio.to_thread(api.status_post, "@circle The card", media_ids=[media])
+    fetched = await asyncio.to_thread(api.status, posted.id)
+
+    assert media.type == "image" and media.meta.focus.x == 0.5
+    assert [a.description for a in fetched.media_attachments] == ["A green card"]
+    assert fetched.media_attachments[0].url == media.url
+    with pytest.raises(MastodonAPIError) as refused:  # posted once, it is the status's
+        await asyncio.to_thread(api.status_post, "@circle Again", media_ids=[media])
+    assert refused.value.args[1] == 422
+
+
+async def test_mastodon_py_reads_events_and_petitions_as_statuses_with_cards(
+    live: tuple[str, Any], visitors: OpenVisitor, db: Pool, web_config: Config
+) -> None:
+    base, app = live
+    owner = await make_account(db, web_config, "ada")
+    circle = await make_group(db, web_config, owner, "circle")
+    event = await make_event(db, circle, owner, title="Shared meal", place_name="Town hall")
+    petition = await petitions.create_petition(
+        db, web_config, circle, owner, title="Save the library", body="It matters.",
+        addressee="The mayor", goal="500",
+    )  # fmt: skip
+    browser = visitors(on=app)
+    await browser.log_in("ada")
+    client_id, client_secret = await asyncio.to_thread(
+        Mastodon.create_app, "Reader", scopes=["read"], redirect_uris=REDIRECT, api_base_url=base
+    )
+    api = await asyncio.to_thread(
+        Mastodon, client_id=client_id, client_secret=client_secret, api_base_url=base,
+        version_check_mode="created",
+    )  # fmt: skip
+    code = await consent(browser, RegisteredApp(client_id, client_secret, REDIRECT), "read")
+    await asyncio.to_thread(
+        api.log_in, code=code, redirect_uri=REDIRECT, scopes=["read"], allow_http=True
+    )
+
+    home = await asyncio.to_thread(api.timeline_home)
+    one = await asyncio.to_thread(api.status, home[1].id)
+    context = await asyncio.to_thread(api.status_context, home[1].id)
+
+    assert [s.card.url for s in home] == [f"{base}/petitions/{petition.id}",
+                                          f"{base}/events/{event.id}"]  # fmt: skip
+    assert [s.card.title for s in home] == ["Save the library", "Shared meal"]
+    assert home[0].account.acct == "circle" and home[0].account.group is True
+    assert "To: The mayor" in home[0].content and "Where: Town hall" in one.content
+    assert context.ancestors == [] and context.descendants == []

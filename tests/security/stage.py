@@ -136,7 +136,13 @@ class Stage:
             found = {
                 "accounts": await conn.fetch("SELECT * FROM accounts ORDER BY actor_id"),
                 "groups": await conn.fetch("SELECT * FROM groups ORDER BY actor_id"),
-                "memberships": await conn.fetch("SELECT * FROM memberships ORDER BY 1, 2"),
+                # A Follow of a members-only group is Mallory's request to join it: a pending
+                # membership of hers, which moderators approve or not. Any other change is not.
+                "memberships": await conn.fetch(
+                    "SELECT * FROM memberships WHERE NOT (state = 'pending' AND actor_id ="
+                    " (SELECT id FROM actors WHERE uri = $1)) ORDER BY 1, 2",
+                    MALLORY,
+                ),
                 "others": await conn.fetch(
                     "SELECT id, name, uri, key_id, public_key_pem, inbox FROM actors"
                     " WHERE uri IS DISTINCT FROM $1 ORDER BY id",
