@@ -336,7 +336,7 @@ async def _members_relay(fed: Federation, obj: dict[str, Any], group: Actor) -> 
     if author_uri is None or fed.urls.is_local(author_uri):
         return "refused: no remote author"
     author = await get_actor(fed, author_uri)
-    note = await _note_from(fed, obj)
+    note = await note_from(fed, obj)
     post_id = await inbound.receive_members_relay(fed.db, group, author, note)
     return f"stored relayed reply {post_id}" if post_id else "not for us"
 
