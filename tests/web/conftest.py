@@ -18,7 +18,9 @@ from starlette.applications import Starlette
 from entraide.app import build_app
 from server import keys, passwords
 from server.config import Config
+from server.db import Pool
 from server.services import accounts, groups
+from tests.factories import make_account
 from tests.web.visitor import Visitor
 
 StartApp = Callable[..., Awaitable[Starlette]]
@@ -81,3 +83,19 @@ async def visitors(app: Starlette) -> AsyncIterator[OpenVisitor]:
 @pytest.fixture
 def visitor(visitors: OpenVisitor) -> Visitor:
     return visitors()
+
+
+async def signed_in(visitors: OpenVisitor, username: str, language: str = "en") -> Visitor:
+    """Open a browser in `language` and log in as `username`, an existing account."""
+    visitor = visitors(language)
+    response = await visitor.log_in(username)
+    assert response.status_code == 303, response.text[:500]
+    return visitor
+
+
+async def new_signed_in(
+    visitors: OpenVisitor, db: Pool, config: Config, username: str, language: str = "en"
+) -> Visitor:
+    """Register `username` and return a browser logged in as them."""
+    await make_account(db, config, username)
+    return await signed_in(visitors, username, language)

@@ -22,6 +22,7 @@ from server.services.events import CATEGORIES, EventForm, Picture
 from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, form_values, parse_id, require_account
 from web.i18n import Translator
+from web.pages.group_paths import account_and_group
 from web.render import current_account, redirect, render, translator
 
 # The categories the form offers (the others arrive from Mobilizon and are shown as they are).
@@ -129,11 +130,8 @@ async def my_agenda(request: Request) -> Response:
 
 
 async def new_event_page(request: Request) -> Response:
-    await require_account(request)
-    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
-    account = await current_account(request)
-    zone = account.timezone if account else "UTC"
-    context = _form_context(request, EventForm(timezone=zone), {})
+    account, group = await account_and_group(request)
+    context = _form_context(request, EventForm(timezone=account.timezone), {})
     context.update({"group": group, "action": f"/groups/{group.slug}/events", "editing": False})
     return render(request, "event_form.html", context)
 
@@ -148,9 +146,8 @@ async def _picture_of(form: FormData) -> Picture | None:
 
 
 async def create_event(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     typed = _form_of(form)
     try:
         event = await events.create_event(
