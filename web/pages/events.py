@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Event
-from server.services import avatars, events, groups, posts
+from server.services import avatars, events, groups, participation, posts
 from server.services.events import CATEGORIES, EventForm, Picture
 from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, form_values, parse_id, require_account
@@ -173,7 +173,7 @@ async def event_page(
         "event": view.event,
         "event_time": event_when(t, view.event),
         "osm": osm_link(view.event),
-        "participants": await events.list_participants(db, view),
+        "participants": await participation.list_participants(db, view),
         "discussion": await posts.list_event_posts(db, view.event.id),
         "errors": errors or {},
         "form": form or {},
@@ -249,7 +249,7 @@ async def join(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    await events.join_event(
+    await participation.join_event(
         db, request.app.state.config, view.event, account, message=field(form, "message")
     )
     return redirect(request, f"/events/{view.event.id}")
@@ -259,7 +259,7 @@ async def leave(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    await events.leave_event(db, view.event, account)
+    await participation.leave_event(db, view.event, account)
     return redirect(request, f"/events/{view.event.id}")
 
 
@@ -269,7 +269,7 @@ async def decide(request: Request, form: FormData) -> Response:
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
     participant_id = parse_id(request.path_params["participant_id"])
     accept = field(form, "decision") == "accept"
-    await events.decide_participant(db, view.event, account, participant_id, accept=accept)
+    await participation.decide_participant(db, view.event, account, participant_id, accept=accept)
     return redirect(request, f"/events/{view.event.id}")
 
 
@@ -277,7 +277,7 @@ async def participants_csv(request: Request) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    people = await events.list_participants_for_export(db, view.event, account)
+    people = await participation.list_participants_for_export(db, view.event, account)
     host = request.app.state.config.host
     out = io.StringIO()
     writer = csv.writer(out)
