@@ -17,6 +17,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,15 +135,29 @@ def pg_server() -> Iterator[Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_url(pg_server: Any) -> Iterator[str]:
-    """Return the URL of a fresh, migrated database, dropped after the test."""
-    name = unique_database_name()
+@contextmanager
+def fresh_database(prefix: str = "test") -> Iterator[str]:
+    """Yield the URL of a new copy of the migrated template; drop it afterwards."""
+    name = unique_database_name(prefix)
     url = make_database(name)
     try:
         yield url
     finally:
         drop_database(name)
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """Return the URL of a fresh, migrated database, dropped after the test."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_url(pg_server: Any) -> Iterator[str]:
+    """Return a fresh, migrated database that one module's tests share (they build on it)."""
+    with fresh_database("module") as url:
+        yield url
 
 
 @pytest.fixture
@@ -155,13 +170,18 @@ async def db(pg_url: str) -> AsyncIterator[Pool]:
         await pool.close()
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    """Return an instance configuration with its data folder in the test's tmp_path."""
+def make_config(data_dir: Path) -> Config:
+    """Return an instance configuration with its data folder in `data_dir`."""
     return load_config(
         {
-            "ENTRAIDE_DATA_DIR": str(tmp_path),
+            "ENTRAIDE_DATA_DIR": str(data_dir),
             "ENTRAIDE_URL": "http://127.0.0.1:8000",
             "ENTRAIDE_SECRET_KEY": "x" * 40,
         }
     )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """Return an instance configuration with its data folder in the test's tmp_path."""
+    return make_config(tmp_path)
