@@ -9,6 +9,7 @@ request `pg_server` and call `make_database(name)` / `drop_database(name)` from 
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import re
 import shutil
@@ -40,6 +41,18 @@ TEMPLATE = "entraide_template"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # The running server of this session, set by the `pg_server` fixture.
 _server: Any = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the project's modules once, for the many processes the tests start.
+
+    Where PYTHONDONTWRITEBYTECODE is set (this project's machines set it) no process keeps what it
+    compiled, so each live instance, CLI call and worker process compiled every module of the
+    project again: a fifth of its start-up (1.65 s of CPU against 1.3 s for `import entraide.app`).
+    """
+    if sys.flags.dont_write_bytecode:
+        for package in ("server", "federation", "web", "api", "entraide", "migrations"):
+            compileall.compile_dir(ROOT / package, quiet=1)
 
 
 def _run(coro: Any) -> Any:
