@@ -9,6 +9,7 @@ request `pg_server` and call `make_database(name)` / `drop_database(name)` from 
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,18 @@ TEMPLATE = "entraide_template"
 _DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # The running server of this session, set by the `pg_server` fixture.
 _server: Any = None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the project's modules once, for the many processes the tests start.
+
+    Where PYTHONDONTWRITEBYTECODE is set (this project's machines set it) no process keeps what it
+    compiled, so each live instance, CLI call and worker process compiled every module of the
+    project again: a fifth of its start-up (1.65 s of CPU against 1.3 s for `import entraide.app`).
+    """
+    if sys.flags.dont_write_bytecode:
+        for package in ("server", "federation", "web", "api", "entraide", "migrations"):
+            compileall.compile_dir(ROOT / package, quiet=1)
 
 
 def _run(coro: Any) -> Any:
@@ -134,15 +148,29 @@ def pg_server() -> Iterator[Any]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def pg_url(pg_server: Any) -> Iterator[str]:
-    """Return the URL of a fresh, migrated database, dropped after the test."""
-    name = unique_database_name()
+@contextmanager
+def fresh_database(prefix: str = "test") -> Iterator[str]:
+    """Yield the URL of a new copy of the migrated template; drop it afterwards."""
+    name = unique_database_name(prefix)
     url = make_database(name)
     try:
         yield url
     finally:
         drop_database(name)
+
+
+@pytest.fixture
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """Return the URL of a fresh, migrated database, dropped after the test."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_pg_url(pg_server: Any) -> Iterator[str]:
+    """Return a fresh, migrated database that one module's tests share (they build on it)."""
+    with fresh_database("module") as url:
+        yield url
 
 
 @pytest.fixture
@@ -155,13 +183,18 @@ async def db(pg_url: str) -> AsyncIterator[Pool]:
         await pool.close()
 
 
-@pytest.fixture
-def config(tmp_path: Path) -> Config:
-    """Return an instance configuration with its data folder in the test's tmp_path."""
+def make_config(data_dir: Path) -> Config:
+    """Return an instance configuration with its data folder in `data_dir`."""
     return load_config(
         {
-            "ENTRAIDE_DATA_DIR": str(tmp_path),
+            "ENTRAIDE_DATA_DIR": str(data_dir),
             "ENTRAIDE_URL": "http://127.0.0.1:8000",
             "ENTRAIDE_SECRET_KEY": "x" * 40,
         }
     )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """Return an instance configuration with its data folder in the test's tmp_path."""
+    return make_config(tmp_path)

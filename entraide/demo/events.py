@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from entraide.demo import Demo
-from server.services import events
+from server.services import events, participation
 from server.services.events import EventForm
 
 
@@ -40,7 +40,7 @@ async def add_events(demo: Demo) -> None:
               category="FOOD_DRINK", question="Une allergie à signaler ?", **HALL),
     )  # fmt: skip
     for n in (2, 3, 4):  # two places, then the waiting list
-        await events.join_event(demo.db, demo.config, meal, demo.people[f"member{n}"])
+        await participation.join_event(demo.db, demo.config, meal, demo.people[f"member{n}"])
     made.append(meal)
     made.append(await events.create_event(
         demo.db, quartier, organizer,

@@ -27,7 +27,7 @@ from federation.private_fetch import may_fetch_members_only
 from federation.remote_actors import get_actor
 from server.errors import DomainError
 from server.models import Actor, Event, Job
-from server.services import actors, events, outbox
+from server.services import actors, events, outbox, participation
 from server.services.events import CATEGORIES
 from server.validation import check_timezone
 from server.worker import PermanentJobError
@@ -206,7 +206,7 @@ async def federate_event(fed: Federation, job: Job) -> None:
     organizer = await actors.get_actor(fed.db, event.organizer_id)
     group_uri, uri = fed.urls.actor(group), event_uri(fed, event.id)
     followers = await outbox.follower_inboxes(fed.db, group.id)
-    inboxes = followers + await events.list_participant_inboxes(fed.db, event.id)
+    inboxes = followers + await participation.list_participant_inboxes(fed.db, event.id)
     now = datetime.now(UTC)
     to, cc = [AS_PUBLIC], [f"{group_uri}/followers"]
     if action == "delete" or event.deleted_at is not None:
@@ -296,7 +296,7 @@ def _join(participant_uri: str, join_uri: str, event_id_uri: str, message: str) 
 async def send_event_response(fed: Federation, job: Job) -> None:
     """Send the group's Accept or Reject of a remote person's Join."""
     try:
-        participant, event = await events.get_participation_for_federation(
+        participant, event = await participation.get_participation_for_federation(
             fed.db, int(str(job.payload["participant_id"]))
         )
     except LookupError:
@@ -522,7 +522,7 @@ async def on_join(fed: Federation, activity_doc: dict[str, Any], actor: Actor) -
     event_id = local_event_id(fed, id_of(activity_doc.get("object")))
     if event_id is None:
         return "ignored: not one of our events"
-    participant = await events.receive_join(
+    participant = await participation.receive_join(
         fed.db,
         actor,
         event_id,
@@ -540,7 +540,7 @@ async def on_leave(fed: Federation, activity_doc: dict[str, Any], actor: Actor) 
     event_id = local_event_id(fed, id_of(target))
     if event_id is None and join_uri is None:
         return "ignored: not one of our events"
-    left = await events.receive_leave(fed.db, actor, event_id=event_id, join_uri=join_uri)
+    left = await participation.receive_leave(fed.db, actor, event_id=event_id, join_uri=join_uri)
     return f"left event {left}"
 
 
@@ -558,7 +558,7 @@ async def on_join_response(fed: Federation, activity_doc: dict[str, Any], actor:
     if join_uri is None or not fed.urls.is_local(join_uri):
         return "ignored: not our join"
     accepted = activity_doc.get("type") == "Accept"
-    answered = await events.receive_join_response(fed.db, actor, join_uri, accepted=accepted)
+    answered = await participation.receive_join_response(fed.db, actor, join_uri, accepted=accepted)
     return f"participation {answered.state}"
 
 

@@ -27,7 +27,7 @@ from server.models import (
     RemoteMobilization,
 )
 from server.sanitize import sanitize_html
-from server.services.groups import can_read
+from server.services import roles
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
 from server.storage import jobs as job_store
@@ -65,12 +65,6 @@ def render_mobilization(
     if how_to_help:
         html += f"<p>{words['help']} : {escape(how_to_help)}</p>"
     return html
-
-
-async def _require_organizer(conn: Connection, group_id: int, account: Account) -> None:
-    member = await group_store.get_membership(conn, group_id, account.id)
-    if member is None or not member.is_moderator:
-        raise Forbidden("Only the group's organizers can do this.")
 
 
 def _parse_start(value: str, timezone: str) -> tuple[datetime | None, str | None]:
@@ -117,7 +111,7 @@ async def publish_mobilization(
     when = start.astimezone(ZoneInfo(organizer.timezone)).strftime("%Y-%m-%d %H:%M")
     html = render_mobilization(config.language, what, place, when, why, how_to_help, urgency)
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         mobilization_id = await store.insert_mobilization(
             conn, group_id=group.id, author_id=organizer.id, what=what, place=place,
             starts_at=start, why=why, how_to_help=how_to_help, urgency=urgency,
@@ -180,21 +174,14 @@ async def get_mobilization(db: Pool, mobilization_id: int, viewer: Account | Non
         if mobilization is None:
             raise NotFound("This mobilization does not exist.")
         if mobilization.is_local:
-            group = await group_store.get_group(conn, mobilization.group_id)
-            membership = (
-                await group_store.get_membership(conn, mobilization.group_id, viewer.id)
-                if viewer
-                else None
-            )
-            if group is None or not can_read(group, membership):
-                raise Forbidden("This group shares its posts with members only.")
+            await roles.require_reader(conn, mobilization.group_id, viewer)
     return mobilization
 
 
 async def get_reach(db: Pool, mobilization: Mobilization, organizer: Account) -> Reach:
     """Return where a mobilization went; only for the organizers of its group."""
     async with db.acquire() as conn:
-        await _require_organizer(conn, mobilization.group_id, organizer)
+        await roles.require_organizer(conn, mobilization.group_id, organizer)
         delivered, pending, failed = await store.get_delivery_tally(conn, mobilization.id)
         relays = await store.list_relays(conn, mobilization.id)
     return Reach(
@@ -210,8 +197,7 @@ async def is_organizer(db: Pool, group_id: int, account: Account | None) -> bool
     if account is None:
         return False
     async with db.acquire() as conn:
-        member = await group_store.get_membership(conn, group_id, account.id)
-    return member is not None and member.is_moderator
+        return await roles.is_organizer(conn, group_id, account)
 
 
 async def list_group_mobilizations(db: Pool, group: Group) -> list[Mobilization]:
@@ -228,7 +214,7 @@ async def list_followed_mobilizations(db: Pool, account: Account) -> list[Mobili
 async def approve_relay(db: Pool, group: Group, organizer: Account, mobilization_id: int) -> None:
     """Relay a mobilization an ally sent, which the group chose to approve first."""
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         mobilization = await store.get_mobilization(conn, mobilization_id)
         if mobilization is None or not await store.update_relay_approved(
             conn, mobilization_id, group.id
@@ -249,7 +235,7 @@ async def list_pending_relays(db: Pool, group: Group) -> list[Mobilization]:
 
 async def list_alliances(db: Pool, group: Group, organizer: Account) -> list[Alliance]:
     async with db.acquire() as conn:
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         return await store.list_alliances(conn, group.id)
 
 
@@ -262,7 +248,7 @@ async def propose_alliance(
     if not handle or len(handle) > 300:
         raise Invalid({"handle": "This field is required."})
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         if host and host.lower() != config.host.lower():
             await job_store.insert_job(
                 conn, RESOLVE_AND_OFFER, {"group_id": group.id, "handle": handle}
@@ -294,7 +280,7 @@ async def offer_to_remote(db: Pool, group_id: int, ally: Actor, offer_uri: str) 
 async def accept_alliance(db: Pool, group: Group, organizer: Account, ally_id: int) -> None:
     """Accept an alliance another group offered; each side may then relay the other's calls."""
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         alliance = await store.get_alliance(conn, group.id, ally_id)
         if alliance is None or alliance.state != "requested":
             raise NotFound("No such alliance request.")
@@ -314,7 +300,7 @@ async def set_relay_policy(
     if error:
         raise Invalid({"relay": error})
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, organizer)
+        await roles.require_organizer(conn, group.id, organizer)
         if await store.get_alliance(conn, group.id, ally_id) is None:
             raise NotFound("No such alliance request.")
         await store.update_alliance_relay(conn, group.id, ally_id, relay)

@@ -28,8 +28,7 @@ from server.models import (
     StatusChange,
 )
 from server.sanitize import render_text, sanitize_html
-from server.services import notifications
-from server.services.groups import can_read
+from server.services import notifications, roles
 from server.services.posts import mention_resolver, tag_url
 from server.storage import follows as follow_store
 from server.storage import groups as group_store
@@ -82,12 +81,6 @@ def _parse_deadline(value: str, timezone: str) -> tuple[datetime | None, str | N
     return moment, None
 
 
-async def _require_organizer(conn: Connection, group_id: int, account: Account) -> None:
-    member = await group_store.get_membership(conn, group_id, account.id)
-    if member is None or not member.is_moderator:
-        raise Forbidden("Only the group's organizers can do this.")
-
-
 async def create_petition(
     db: Pool,
     config: Config,
@@ -114,7 +107,7 @@ async def create_petition(
     if errors:
         raise Invalid(errors)
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, group.id, author)
+        await roles.require_organizer(conn, group.id, author)
         petition_id = await store.insert_petition(
             conn,
             group_id=group.id,
@@ -151,7 +144,7 @@ async def change_status(
     if not petition.is_local:
         raise Forbidden("Only the group's organizers can do this.")
     async with db.acquire() as conn, conn.transaction():
-        await _require_organizer(conn, petition.group_id, organizer)
+        await roles.require_organizer(conn, petition.group_id, organizer)
         await store.update_petition_status(conn, petition.id, status=status, note=note)
         group = await group_store.get_group(conn, petition.group_id)
         if group is not None and group.visibility == "public":
@@ -170,14 +163,7 @@ async def get_petition(db: Pool, petition_id: int, viewer: Account | None) -> Pe
         if petition is None:
             raise NotFound("This petition does not exist.")
         if petition.is_local:
-            group = await group_store.get_group(conn, petition.group_id)
-            membership = (
-                await group_store.get_membership(conn, petition.group_id, viewer.id)
-                if viewer
-                else None
-            )
-            if group is None or not can_read(group, membership):
-                raise Forbidden("This group shares its posts with members only.")
+            await roles.require_reader(conn, petition.group_id, viewer)
     return petition
 
 
@@ -185,8 +171,7 @@ async def is_organizer(db: Pool, petition: Petition, account: Account | None) ->
     if account is None or not petition.is_local:
         return False
     async with db.acquire() as conn:
-        member = await group_store.get_membership(conn, petition.group_id, account.id)
-    return member is not None and member.is_moderator
+        return await roles.is_organizer(conn, petition.group_id, account)
 
 
 async def _queue_count_update(conn: Connection, petition_id: int) -> None:
@@ -289,7 +274,7 @@ async def export_signatures(
 ) -> str:
     """Return the signatures as CSV for the organizers, with each signer's choice of display."""
     async with db.acquire() as conn:
-        await _require_organizer(conn, petition.group_id, organizer)
+        await roles.require_organizer(conn, petition.group_id, organizer)
         signatures = await store.list_signatures(conn, petition.id, public_only=False)
     out = io.StringIO()
     writer = csv.writer(out)

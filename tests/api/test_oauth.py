@@ -10,22 +10,15 @@ from server.db import Pool
 from server.services import accounts
 from tests.api.conftest import REDIRECT, consent, exchange, pkce_pair, register_app, token_for
 from tests.factories import make_account, snapshot
-from tests.web.conftest import OpenVisitor
+from tests.web.conftest import OpenVisitor, new_signed_in
 
 OOB = "urn:ietf:wg:oauth:2.0:oob"
-
-
-async def signed_in(visitors: OpenVisitor, db: Pool, config: Config, name: str = "ada"):  # type: ignore[no-untyped-def]
-    await make_account(db, config, name)
-    browser = visitors()
-    assert (await browser.log_in(name)).status_code == 303
-    return browser
 
 
 async def test_code_flow_gives_a_token_the_api_accepts(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     code = await consent(browser, registered)
     response = await exchange(client, registered, code)
@@ -70,7 +63,7 @@ async def test_signed_out_person_signs_in_first_and_comes_back(
 async def test_code_used_twice_is_refused_and_revokes_its_token(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     code = await consent(browser, registered)
     first = await exchange(client, registered, code)
@@ -91,7 +84,7 @@ async def test_code_used_twice_is_refused_and_revokes_its_token(
 async def test_redirect_uri_the_app_did_not_register_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     before = await snapshot(db)
 
@@ -114,7 +107,7 @@ async def test_redirect_uri_the_app_did_not_register_is_refused_and_changes_noth
 async def test_code_exchanged_with_another_redirect_uri_gives_no_token(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     code = await consent(browser, registered)
 
@@ -128,7 +121,7 @@ async def test_code_exchanged_with_another_redirect_uri_gives_no_token(
 async def test_pkce_flow_needs_the_right_verifier(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     verifier, challenge = pkce_pair()
     extra = {"code_challenge": challenge, "code_challenge_method": "S256"}
@@ -154,7 +147,7 @@ async def test_pkce_flow_needs_the_right_verifier(
 async def test_code_without_pkce_needs_the_client_secret(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     code = await consent(browser, registered)
 
@@ -168,7 +161,7 @@ async def test_code_without_pkce_needs_the_client_secret(
 async def test_oob_app_is_shown_the_code(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client, redirect=OOB)
     code = await consent(browser, registered)
 
@@ -180,7 +173,7 @@ async def test_oob_app_is_shown_the_code(
 async def test_denied_consent_sends_the_app_access_denied_and_no_code(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     answer = await browser.post(
         "/oauth/authorize",
@@ -197,7 +190,7 @@ async def test_denied_consent_sends_the_app_access_denied_and_no_code(
 async def test_revoked_token_gets_401(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     registered = await register_app(client)
     code = await consent(browser, registered)
     token = (await exchange(client, registered, code)).json()["access_token"]
@@ -219,7 +212,7 @@ async def test_revoked_token_gets_401(
 async def test_person_revokes_an_app_in_settings(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     token = await token_for(client, browser)
     page = await browser.get("/settings/apps")
     assert "Test app" in page.text
@@ -237,7 +230,7 @@ async def test_person_revokes_an_app_in_settings(
 async def test_token_of_a_disabled_account_gets_401(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     token = await token_for(client, browser)
     async with db.acquire() as conn:
         await conn.execute("UPDATE accounts SET status = 'disabled'")
@@ -252,7 +245,7 @@ async def test_token_of_a_disabled_account_gets_401(
 async def test_rejected_account_loses_its_tokens(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    browser = await signed_in(visitors, db, web_config)
+    browser = await new_signed_in(visitors, db, web_config, "ada")
     await token_for(client, browser)
     admin = await make_account(db, web_config, "moderation", is_admin=True)
     async with db.acquire() as conn:
@@ -318,9 +311,7 @@ async def test_metadata_and_cors(client: httpx.AsyncClient) -> None:
 async def test_consent_page_speaks_french(
     client: httpx.AsyncClient, visitors: OpenVisitor, db: Pool, web_config: Config
 ) -> None:
-    await make_account(db, web_config, "zoe")
-    browser = visitors("fr")
-    await browser.log_in("zoe")
+    browser = await new_signed_in(visitors, db, web_config, "zoe", "fr")
     registered = await register_app(client)
     page = await browser.get(
         "/oauth/authorize",

@@ -13,7 +13,7 @@ from server.config import Config
 from server.db import Pool
 from server.errors import Conflict, Forbidden, Invalid, NotFound
 from server.models import Account, Event, Group
-from server.services import events
+from server.services import events, participation
 from server.services.events import FEDERATE_EVENT, EventForm
 from tests.factories import make_account, make_accounts, make_group, make_member, snapshot
 
@@ -124,12 +124,12 @@ async def test_waiting_list_moves_up_in_order_when_a_place_frees(db: Pool, confi
     ana, ben, chloe, dan = await make_accounts(db, config, "ana", "ben", "chloe", "dan")
     for person in (ana, ben, chloe, dan):
         await make_member(db, group, person)
-        await events.join_event(db, config, event, person)
+        await participation.join_event(db, config, event, person)
     assert await states(db, event) == [
         ("ana", "going"), ("ben", "going"), ("chloe", "waiting"), ("dan", "waiting"),
     ]  # fmt: skip
 
-    await events.leave_event(db, event, ben)
+    await participation.leave_event(db, event, ben)
 
     assert await states(db, event) == [("ana", "going"), ("chloe", "going"), ("dan", "waiting")]
     chloe_view = await events.get_event(db, event.id, chloe)
@@ -142,7 +142,7 @@ async def test_larger_capacity_moves_the_waiting_list_up(db: Pool, config: Confi
     _group, owner, event = await setup(db, config, capacity="1")
     ana, ben = await make_accounts(db, config, "ana", "ben")
     for person in (ana, ben):
-        await events.join_event(db, config, event, person)
+        await participation.join_event(db, config, event, person)
 
     updated = await events.update_event(db, event, owner, replace(FORM, capacity="5"))
 
@@ -154,7 +154,7 @@ async def test_concurrent_joins_never_overshoot_the_capacity(db: Pool, config: C
     _group, _owner, event = await setup(db, config, capacity="2")
     people = await make_accounts(db, config, *(f"p{i}" for i in range(6)))
 
-    await asyncio.gather(*(events.join_event(db, config, event, p) for p in people))
+    await asyncio.gather(*(participation.join_event(db, config, event, p) for p in people))
 
     found = await states(db, event)
     assert [s for _, s in found].count("going") == 2
@@ -164,11 +164,11 @@ async def test_concurrent_joins_never_overshoot_the_capacity(db: Pool, config: C
 async def test_joining_twice_is_refused_and_changes_nothing(db: Pool, config: Config) -> None:
     _group, _owner, event = await setup(db, config)
     ana = await make_account(db, config, "ana")
-    await events.join_event(db, config, event, ana)
+    await participation.join_event(db, config, event, ana)
     before = await snapshot(db)
 
     with pytest.raises(Conflict):
-        await events.join_event(db, config, event, ana)
+        await participation.join_event(db, config, event, ana)
 
     assert await snapshot(db) == before
 
@@ -179,7 +179,7 @@ async def test_leaving_an_event_one_never_joined_is_not_found(db: Pool, config: 
     before = await snapshot(db)
 
     with pytest.raises(NotFound):
-        await events.leave_event(db, event, ana)
+        await participation.leave_event(db, event, ana)
 
     assert await snapshot(db) == before
 
@@ -191,7 +191,7 @@ async def test_cancelled_event_takes_no_participant(db: Pool, config: Config) ->
     before = await snapshot(db)
 
     with pytest.raises(Conflict):
-        await events.join_event(db, config, event, ana)
+        await participation.join_event(db, config, event, ana)
 
     assert await snapshot(db) == before
 
@@ -200,17 +200,17 @@ async def test_approval_mode_waits_for_an_organizer(db: Pool, config: Config) ->
     group, owner, event = await setup(db, config, join_mode="approval", capacity="1")
     ana, ben = await make_accounts(db, config, "ana", "ben")
     await make_member(db, group, ben)
-    a = await events.join_event(db, config, event, ana, message="Je viens avec ma fille")
-    b = await events.join_event(db, config, event, ben)
+    a = await participation.join_event(db, config, event, ana, message="Je viens avec ma fille")
+    b = await participation.join_event(db, config, event, ben)
     assert (a.state, b.state) == ("pending", "pending")
 
     with pytest.raises(Forbidden):  # a plain member is no organizer
-        await events.decide_participant(db, event, ben, a.id, accept=True)
-    await events.decide_participant(db, event, owner, a.id, accept=True)
-    await events.decide_participant(db, event, owner, b.id, accept=True)
+        await participation.decide_participant(db, event, ben, a.id, accept=True)
+    await participation.decide_participant(db, event, owner, a.id, accept=True)
+    await participation.decide_participant(db, event, owner, b.id, accept=True)
 
     assert await states(db, event) == [("ana", "going"), ("ben", "waiting")]
-    people = await events.list_participants_for_export(db, event, owner)
+    people = await participation.list_participants_for_export(db, event, owner)
     assert people[0].message == "Je viens avec ma fille"
 
 
@@ -227,7 +227,7 @@ async def test_only_organizers_edit_cancel_delete_and_export(db: Pool, config: C
     with pytest.raises(Forbidden):
         await events.delete_event(db, event, ana)
     with pytest.raises(Forbidden):
-        await events.list_participants_for_export(db, event, ana)
+        await participation.list_participants_for_export(db, event, ana)
 
     assert await snapshot(db) == before
 
@@ -237,7 +237,7 @@ async def test_a_burst_of_joins_queues_one_update_of_the_counts(db: Pool, config
     people = await make_accounts(db, config, "ana", "ben", "chloe")
 
     for person in people:
-        await events.join_event(db, config, event, person)
+        await participation.join_event(db, config, event, person)
 
     assert await queued(db, FEDERATE_EVENT) == [
         {"event_id": event.id, "action": "create"},
@@ -254,5 +254,5 @@ async def test_members_only_group_keeps_its_events_among_members(db: Pool, confi
     with pytest.raises(Forbidden):
         await events.get_event(db, event.id, stranger)
     with pytest.raises(Forbidden):
-        await events.join_event(db, config, event, stranger)
+        await participation.join_event(db, config, event, stranger)
     assert await events.list_public_events(db) == []

@@ -21,6 +21,7 @@ from server.services import (
     inbound,
     moderation,
     notifications,
+    participation,
     petitions,
     posts,
 )
@@ -119,10 +120,10 @@ async def test_participants_hear_of_changes_cancellation_and_a_freed_place(
     for person in (bea, cam):
         await make_member(db, group, person)
     event = await make_event(db, group, ana, title="Repas", capacity="1")
-    await events.join_event(db, config, event, bea)
-    await events.join_event(db, config, event, cam)  # waits for a place
+    await participation.join_event(db, config, event, bea)
+    await participation.join_event(db, config, event, cam)  # waits for a place
 
-    await events.leave_event(db, event, bea)
+    await participation.leave_event(db, event, bea)
     assert await texts(db, cam) == ["A place freed up for you: Repas"]
 
     event = await events.update_event(db, event, ana, event_form(title="Repas", capacity="1"))
@@ -146,7 +147,7 @@ async def test_participants_are_reminded_the_day_before_once(db: Pool, config: C
                             end_date=end.date().isoformat(), end_time=f"{end:%H:%M}")  # fmt: skip
     later = await make_event(db, group, ana, title="Later")
     for event in (soon, later):
-        await events.join_event(db, config, event, bea)
+        await participation.join_event(db, config, event, bea)
 
     assert await notifications.send_event_reminders(db) == 1
     assert await notifications.send_event_reminders(db) == 0

@@ -15,12 +15,14 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import _execute, _run
-from tests.web.test_browser import PASSWORD, browser, live_server  # noqa: F401 (fixtures)
+from tests.web.test_browser import PASSWORD, browser, module_live_server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = Path(os.environ.get("ENTRAIDE_SCREENSHOTS", "/tmp/entraide-shots"))
+# ENTRAIDE_SCREENSHOTS=/tmp/entraide-shots keeps a full-page picture of every page checked there
+# (they cost a fifth of the walk, so only when asked for).
+SHOTS = Path(os.environ["ENTRAIDE_SCREENSHOTS"]) if os.environ.get("ENTRAIDE_SCREENSHOTS") else None
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 # Violations that block or seriously hinder someone (axe's own scale).
 BLOCKING = ("serious", "critical")
@@ -48,7 +50,8 @@ def type_into(page: Page, selector: str, text: str) -> None:
 
 def violations(page: Page) -> list[str]:
     """Run axe-core on the page; return its serious and critical findings, one line each."""
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations
             .map(v => ({id: v.id, impact: v.impact,
@@ -63,9 +66,17 @@ def axe_installed() -> None:
         pytest.fail("axe-core is missing: run `make test` (it installs tests/web/axe)")
 
 
-@pytest.fixture
-def walked(browser: Browser, live_server: str, pg_url: str, axe_installed: None) -> Iterator[str]:  # noqa: F811
+# Once for the module: every test reads the pages this walk leaves (logging in adds a session,
+# nothing else is written), so each need not walk again.
+@pytest.fixture(scope="module")
+def walked(
+    browser: Browser,  # noqa: F811
+    module_live_server: str,  # noqa: F811
+    module_pg_url: str,
+    axe_installed: None,
+) -> Iterator[str]:
     """Walk through sign-up, a new group and two posts with the keyboard alone; yield the URL."""
+    live_server, pg_url = module_live_server, module_pg_url
     context = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
@@ -174,11 +185,18 @@ def pages(base: str) -> dict[str, str]:
     }
 
 
-def signed_in(browser: Browser, base: str, locale: str, size: tuple[int, int]) -> BrowserContext:  # noqa: F811
+def checking_context(browser: Browser, locale: str, size: tuple[int, int]) -> BrowserContext:  # noqa: F811
+    """Open a browser context whose every page loads axe-core (sent to Chromium once)."""
     # bypass_csp: the page's policy forbids any script, the checker's included.
     context = browser.new_context(
         locale=locale, viewport={"width": size[0], "height": size[1]}, bypass_csp=True
     )
+    context.add_init_script(path=str(AXE))
+    return context
+
+
+def signed_in(browser: Browser, base: str, locale: str, size: tuple[int, int]) -> BrowserContext:  # noqa: F811
+    context = checking_context(browser, locale, size)
     page = context.new_page()
     page.goto(base + "/login")
     page.locator("#f-username").fill("alice")
@@ -195,13 +213,14 @@ def test_every_page_passes_axe_on_a_desktop_and_a_phone(
     walked: str,
     locale: str,
 ) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
     found: dict[str, list[str]] = {}
     for width_name, size in WIDTHS.items():
         member = signed_in(browser, walked, locale, size)
-        visitor = browser.new_context(
-            locale=locale, viewport={"width": size[0], "height": size[1]}, bypass_csp=True
-        )
+        visitor = checking_context(browser, locale, size)
+        # One tab each, going from page to page (a new tab per page cost as much as axe).
+        tabs = {member: member.new_page(), visitor: visitor.new_page()}
         try:
             visits = [(member, name, path) for name, path in pages(walked).items()]
             visits += [
@@ -216,22 +235,22 @@ def test_every_page_passes_axe_on_a_desktop_and_a_phone(
             ]
             visits.append((visitor, "visitor-signup", "/signup"))
             for context, name, path in visits:
-                page = context.new_page()
+                page = tabs[context]
                 page.goto(walked + path)
-                page.screenshot(
-                    path=str(SHOTS / f"{locale}-{width_name}-{name}.png"), full_page=True
-                )
+                if SHOTS:
+                    page.screenshot(
+                        path=str(SHOTS / f"{locale}-{width_name}-{name}.png"), full_page=True
+                    )
                 problems = violations(page)
                 if problems:
                     found[f"{width_name} {name} {path}"] = problems
-                page.close()
             # The sign-up form with every error shown.
-            page = visitor.new_page()
+            page = tabs[visitor]
             page.goto(walked + "/signup")
             page.locator("main button[type=submit]").click()
+            page.wait_for_load_state()
             if problems := violations(page):
                 found[f"{width_name} signup with errors"] = problems
-            page.close()
         finally:
             member.close()
             visitor.close()

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
@@ -18,6 +19,10 @@ from server.config import Config
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOT = "/tmp/entraide-group.png"
+PASSWORD = "correct horse battery staple"
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -27,10 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOT = "/tmp/entraide-group.png"
-PASSWORD = "correct horse battery staple"
 
 
+# Once per module, not per session: while Playwright's sync API is open its event loop counts
+# as running in this thread, and the asyncio tests of other modules could not start theirs.
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -43,6 +48,20 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def live_server(pg_url: str, web_config: Config) -> Iterator[str]:
+    """Serve the app on the test's own database; yield its base URL."""
+    with serving(pg_url, web_config) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def module_live_server(module_pg_url: str, module_web_config: Config) -> Iterator[str]:
+    """Serve the app on the module's database, for tests that build on what others left."""
+    with serving(module_pg_url, module_web_config) as base_url:
+        yield base_url
+
+
+@contextmanager
+def serving(pg_url: str, web_config: Config) -> Iterator[str]:
     """Serve the app with uvicorn on a free loopback port; yield its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))

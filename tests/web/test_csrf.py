@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from server.config import Config
 from server.db import Pool
-from server.services import board, events, mobilizations, petitions
+from server.services import board, mobilizations, participation, petitions
 from tests.factories import make_account, make_event, make_group, make_member, make_post
 from tests.web.conftest import OpenVisitor, StartApp
 from tests.web.markup import parse
@@ -152,7 +152,7 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         db, config, group, admin_account, what="W", place="P", starts_at="2099-01-01T10:00"
     )
     event = await make_event(db, group, admin_account)
-    participation = await events.join_event(db, config, event, member)
+    joined = await participation.join_event(db, config, event, member)
     item = await board.create_item(
         db, config, group, member, kind="need", category="food", title="T", details="",
         valid_until=(date.today() + timedelta(days=30)).isoformat(),
@@ -170,7 +170,7 @@ async def build_world(db: Pool, config: Config, visitors: OpenVisitor, app: Star
         "petition_id": str(petition.id),
         "mobilization_id": str(mobilization.id),
         "event_id": str(event.id),
-        "participant_id": str(participation.id),
+        "participant_id": str(joined.id),
         "id": str(post.id),
         "rest": "v1/anything",
         "token_id": "1",

@@ -23,15 +23,8 @@ from server.services import posts as post_service
 from server.storage import jobs as store_jobs
 from server.worker import run_job
 from tests.factories import count_rows, make_account, make_group, make_member, make_post, snapshot
-from tests.web.conftest import OpenVisitor, StartApp
+from tests.web.conftest import OpenVisitor, StartApp, signed_in
 from tests.web.markup import Element, field_error, field_value, parse
-from tests.web.visitor import Visitor
-
-
-async def signed_in(visitors: OpenVisitor, username: str, language: str = "en") -> Visitor:
-    visitor = visitors(language)
-    assert (await visitor.log_in(username)).status_code == 303
-    return visitor
 
 
 def cards(page: Element) -> list[Element]:

@@ -17,11 +17,12 @@ from starlette.responses import Response
 
 from server.errors import Forbidden, Invalid
 from server.models import Event
-from server.services import avatars, events, groups, posts
+from server.services import avatars, events, groups, participation, posts
 from server.services.events import CATEGORIES, EventForm, Picture
 from web.calendar import FEEDS, MEDIA_TYPE, build_calendar
 from web.forms import TIMEZONES, field, form_values, parse_id, require_account
 from web.i18n import Translator
+from web.pages.group_paths import account_and_group
 from web.render import current_account, redirect, render, translator
 
 # The categories the form offers (the others arrive from Mobilizon and are shown as they are).
@@ -129,11 +130,8 @@ async def my_agenda(request: Request) -> Response:
 
 
 async def new_event_page(request: Request) -> Response:
-    await require_account(request)
-    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
-    account = await current_account(request)
-    zone = account.timezone if account else "UTC"
-    context = _form_context(request, EventForm(timezone=zone), {})
+    account, group = await account_and_group(request)
+    context = _form_context(request, EventForm(timezone=account.timezone), {})
     context.update({"group": group, "action": f"/groups/{group.slug}/events", "editing": False})
     return render(request, "event_form.html", context)
 
@@ -148,9 +146,8 @@ async def _picture_of(form: FormData) -> Picture | None:
 
 
 async def create_event(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     typed = _form_of(form)
     try:
         event = await events.create_event(
@@ -176,7 +173,7 @@ async def event_page(
         "event": view.event,
         "event_time": event_when(t, view.event),
         "osm": osm_link(view.event),
-        "participants": await events.list_participants(db, view),
+        "participants": await participation.list_participants(db, view),
         "discussion": await posts.list_event_posts(db, view.event.id, account),
         "errors": errors or {},
         "form": form or {},
@@ -252,7 +249,7 @@ async def join(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    await events.join_event(
+    await participation.join_event(
         db, request.app.state.config, view.event, account, message=field(form, "message")
     )
     return redirect(request, f"/events/{view.event.id}")
@@ -262,7 +259,7 @@ async def leave(request: Request, form: FormData) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    await events.leave_event(db, view.event, account)
+    await participation.leave_event(db, view.event, account)
     return redirect(request, f"/events/{view.event.id}")
 
 
@@ -272,7 +269,7 @@ async def decide(request: Request, form: FormData) -> Response:
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
     participant_id = parse_id(request.path_params["participant_id"])
     accept = field(form, "decision") == "accept"
-    await events.decide_participant(db, view.event, account, participant_id, accept=accept)
+    await participation.decide_participant(db, view.event, account, participant_id, accept=accept)
     return redirect(request, f"/events/{view.event.id}")
 
 
@@ -280,7 +277,7 @@ async def participants_csv(request: Request) -> Response:
     account = await require_account(request)
     db = request.app.state.db
     view = await events.get_event(db, parse_id(request.path_params["event_id"]), account)
-    people = await events.list_participants_for_export(db, view.event, account)
+    people = await participation.list_participants_for_export(db, view.event, account)
     host = request.app.state.config.host
     out = io.StringIO()
     writer = csv.writer(out)

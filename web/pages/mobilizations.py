@@ -8,25 +8,21 @@ from starlette.responses import Response
 
 from server.errors import Invalid
 from server.models import Account, Group
-from server.services import groups, mobilizations
-from web.forms import field, form_values, parse_id, require_account
+from server.services import mobilizations
+from web.forms import field, form_values, parse_id
+from web.pages.group_paths import account_and_group, group_form, new_in_group_page
 from web.render import current_account, redirect, render
 
 
 async def new_mobilization_page(request: Request) -> Response:
-    await require_account(request)
-    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
-    form = {"urgency": "high"}
-    return render(request, "mobilization_new.html", {"group": group, "form": form, "errors": {}})
+    return await new_in_group_page(request, "mobilization_new.html", {"urgency": "high"})
 
 
 async def publish(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
-    db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    account, group = await account_and_group(request)
     try:
         mobilization = await mobilizations.publish_mobilization(
-            db,
+            request.app.state.db,
             request.app.state.config,
             group,
             account,
@@ -38,8 +34,7 @@ async def publish(request: Request, form: FormData) -> Response:
             urgency=field(form, "urgency"),
         )
     except Invalid as exc:
-        context = {"group": group, "form": form_values(form), "errors": exc.fields}
-        return render(request, "mobilization_new.html", context, status=422)
+        return group_form(request, "mobilization_new.html", group, form_values(form), exc.fields)
     return redirect(request, f"/mobilizations/{mobilization.id}")
 
 
@@ -79,15 +74,13 @@ async def _alliances_page(
 
 
 async def alliances_page(request: Request) -> Response:
-    account = await require_account(request)
-    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
+    account, group = await account_and_group(request)
     return await _alliances_page(request, group, account)
 
 
 async def propose(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     handle = field(form, "handle")
     try:
         await mobilizations.propose_alliance(db, request.app.state.config, group, account, handle)
@@ -100,27 +93,24 @@ async def propose(request: Request, form: FormData) -> Response:
 
 
 async def accept(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     ally_id = parse_id(request.path_params["actor_id"])
     await mobilizations.accept_alliance(db, group, account, ally_id)
     return redirect(request, f"/groups/{group.slug}/alliances")
 
 
 async def set_relay(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     ally_id = parse_id(request.path_params["actor_id"])
     await mobilizations.set_relay_policy(db, group, account, ally_id, field(form, "relay"))
     return redirect(request, f"/groups/{group.slug}/alliances")
 
 
 async def approve_relay(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
+    account, group = await account_and_group(request)
     db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
     mobilization_id = parse_id(request.path_params["mobilization_id"])
     await mobilizations.approve_relay(db, group, account, mobilization_id)
     return redirect(request, f"/groups/{group.slug}/alliances")

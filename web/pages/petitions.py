@@ -8,24 +8,21 @@ from starlette.responses import Response
 
 from server.errors import Invalid
 from server.models import Petition
-from server.services import groups, petitions
+from server.services import petitions
 from web.forms import field, form_values, parse_id, require_account
+from web.pages.group_paths import account_and_group, group_form, new_in_group_page
 from web.render import current_account, redirect, render
 
 
 async def new_petition_page(request: Request) -> Response:
-    await require_account(request)
-    group = await groups.get_group_by_slug(request.app.state.db, request.path_params["slug"])
-    return render(request, "petition_new.html", {"group": group, "form": {}, "errors": {}})
+    return await new_in_group_page(request, "petition_new.html")
 
 
 async def create_petition(request: Request, form: FormData) -> Response:
-    account = await require_account(request)
-    db = request.app.state.db
-    group = await groups.get_group_by_slug(db, request.path_params["slug"])
+    account, group = await account_and_group(request)
     try:
         petition = await petitions.create_petition(
-            db,
+            request.app.state.db,
             request.app.state.config,
             group,
             account,
@@ -36,8 +33,7 @@ async def create_petition(request: Request, form: FormData) -> Response:
             deadline=field(form, "deadline"),
         )
     except Invalid as exc:
-        context = {"group": group, "form": form_values(form), "errors": exc.fields}
-        return render(request, "petition_new.html", context, status=422)
+        return group_form(request, "petition_new.html", group, form_values(form), exc.fields)
     return redirect(request, f"/petitions/{petition.id}")
 
 
