@@ -199,6 +199,7 @@ class LiveInstance:
                     "description": "",
                     "visibility": visibility,
                     "join_policy": join,
+                    "language": "fr",
                     "csrf_token": match.group(1),
                 }
                 response = client.post("/groups", data=data)
