@@ -29,7 +29,7 @@ from federation.objects.board import item_json
 from federation.objects.events import event_activity, event_json
 from federation.objects.mobilizations import mobilization_json
 from federation.objects.petitions import petition_json
-from federation.objects.resources import featured_items, resource_json
+from federation.objects.resources import document_file, featured_items, resource_json
 from federation.outgoing import post_tags
 from federation.private_fetch import may_fetch_members_only
 from server.errors import DomainError, Gone, NotFound
@@ -207,6 +207,14 @@ async def outbox_collection(fed: Federation, actor: Actor, request: Request) -> 
 @actor_collection
 async def followers_collection(fed: Federation, actor: Actor, request: Request) -> Response:
     uri = f"{fed.urls.actor(actor)}/followers"
+    # A members-only group's followers are its remote members: listed only to a fetch signed
+    # by a member or a member's instance; anyone else sees an empty collection, no count.
+    if (
+        actor.kind == "group"
+        and not await outbox.is_public_group(fed.db, actor.id)
+        and not await may_fetch_members_only(fed, request, actor.id)
+    ):
+        return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
     total = await actors.count_followers(fed.db, actor.id)
     # Nine digits: the page times its size stays a PostgreSQL bigint offset.
     number = _number(request.query_params.get("page", ""), max_digits=9)
@@ -368,6 +376,7 @@ def federation_routes() -> list[BaseRoute]:
         Route("/groups/{name}/following", following_collection),
         Route("/users/{name}/featured", featured_collection),
         Route("/groups/{name}/featured", featured_collection),
+        Route("/library/{resource_id}/document", document_file),
         Route("/posts/{post_id}/activity", post_activity),
         Route("/posts/{post_id}/announce", post_activity),
         # Updates, deletions and their Announces: /posts/ID/updates/…, /deletes/…, /announces/…

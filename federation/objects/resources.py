@@ -1,6 +1,9 @@
 """A group's library on the wire: each item of a public group is a `Note` of the group sent to
 its followers (`Create`, then `Delete` when removed); the pinned ones are also its `featured`
 collection, which Mastodon shows as pinned posts (fetch_featured_collection_service.rb).
+A members-only group's items go to its remote members alone, addressed to them, never to the
+public or a followers collection; the Note and the document's bytes (`/library/ID/document`)
+answer only a fetch signed by a member or a member's instance (FEDERATION.md, *Members-only*).
 
 The Note holds the link or the document's address for Mastodon; a document is also an
 `attachment` of type `Document` (mediaType, name, url), a link one of type `Link`, and
@@ -14,17 +17,19 @@ from html import escape
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso, tombstone
-from federation.jsondoc import AS_PUBLIC, id_of, text_of, types_of
+from federation.jsondoc import AS_PUBLIC, id_of, ids_of, text_of, types_of
 from federation.objects.board import NAMESPACE
+from federation.private_fetch import may_fetch_members_only
 from server.errors import DomainError
 from server.models import Actor, Job, RemoteResource, Resource
 from server.services import actors, outbox, resources
 from server.worker import PermanentJobError
 
+_PUBLIC = {AS_PUBLIC, "as:Public", "Public"}
 RESOURCE_CONTEXT: list[Any] = [
     *CONTEXT,
     {"entraide": NAMESPACE, "Hashtag": "as:Hashtag", "resourceKind": "entraide:resourceKind"},
@@ -35,11 +40,14 @@ def resource_uri(fed: Federation, resource_id: int) -> str:
     return f"{fed.urls.base}/library/{resource_id}"
 
 
-def note_document(fed: Federation, resource: Resource) -> dict[str, Any]:
-    """Return the Note of a library item, readable in Mastodon."""
+def note_document(
+    fed: Federation, resource: Resource, members: list[str] | None = None
+) -> dict[str, Any]:
+    """Return the Note of a library item, readable in Mastodon; addressed to `members` alone
+    when given (a members-only group's item), whose document is then fetched signed."""
     uri = resource_uri(fed, resource.id)
     group_uri = f"{fed.urls.base}/groups/{resource.group_name}"
-    target = resource.link or f"{uri}/file"
+    target = resource.link or (f"{uri}/file" if members is None else f"{uri}/document")
     tags = " ".join(
         f'<a href="{fed.urls.base}/tags/{t}" class="mention hashtag" rel="tag">'
         f"#<span>{t}</span></a>"
@@ -69,8 +77,8 @@ def note_document(fed: Federation, resource: Resource) -> dict[str, Any]:
         "content": content,
         "url": uri,
         "published": iso(resource.created_at),
-        "to": [AS_PUBLIC],
-        "cc": [f"{group_uri}/followers"],
+        "to": [AS_PUBLIC] if members is None else list(members),
+        "cc": [f"{group_uri}/followers"] if members is None else [],
         "audience": group_uri,
         "tag": [
             {"type": "Hashtag", "href": f"{fed.urls.base}/tags/{t}", "name": f"#{t}"}
@@ -114,14 +122,36 @@ def parse_resource(document: dict[str, Any]) -> RemoteResource | None:
     )  # fmt: skip
 
 
+async def _local_people(fed: Federation, addressed: list[str]) -> tuple[int, ...]:
+    """Return the ids of the people of this instance among the addressed actor ids."""
+    people = []
+    for ref in addressed:
+        name = fed.urls.local_actor_name(ref)
+        if name is None:
+            continue
+        try:
+            person = await actors.get_local_actor(fed.db, name, kind="person")
+        except DomainError:
+            continue
+        people.append(person.id)
+    return tuple(people)
+
+
 async def receive_resource(fed: Federation, document: dict[str, Any], sender: Actor) -> str:
-    """Keep a remote group's library item, published by the group itself."""
+    """Keep a remote group's library item, published by the group itself: a public one for
+    its followers here, a members-only one (not addressed to the public) for the members it
+    names."""
     if id_of(document.get("attributedTo")) != sender.uri:
         return "refused: item not attributed to its group"
     data = parse_resource(document)
     if data is None or fed.urls.is_local(data.uri):
         return "refused: a library item without a usable link"
-    resource_id = await resources.receive_resource(fed.db, sender, data)
+    addressed = ids_of(document.get("to")) + ids_of(document.get("cc"))
+    public = bool(_PUBLIC.intersection(addressed))
+    resource_id = await resources.receive_resource(
+        fed.db, sender, data, public=public,
+        addressed_person_ids=() if public else await _local_people(fed, addressed),
+    )  # fmt: skip
     return f"library item {resource_id}" if resource_id else "not for us"
 
 
@@ -131,32 +161,44 @@ async def receive_delete(fed: Federation, uri: str, sender: Actor) -> str:
 
 
 async def federate_resource(fed: Federation, job: Job) -> None:
-    """Send a public group's new library item to its followers, or its removal."""
+    """Send a group's new library item, or its removal, to who may read it: a public group's
+    followers, or a members-only group's remote members alone (each to their own inbox)."""
     resource_id = int(str(job.payload["resource_id"]))
     uri = resource_uri(fed, resource_id)
+    resource = None
     if job.payload.get("action") == "delete":
         group_actor = await actors.get_actor(fed.db, int(str(job.payload["group_id"])))
-        activity_id, kind, obj = f"{uri}#delete", "Delete", tombstone(uri)
-        obj.pop("@context")
     else:
         try:
             resource = await resources.get_resource_any(fed.db, resource_id)
         except DomainError:
             raise PermanentJobError("item is gone") from None
         group_actor = await actors.get_actor(fed.db, resource.group_id)
-        activity_id, kind, obj = f"{uri}/activity", "Create", note_document(fed, resource)
-        obj.pop("@context")
-    if not await outbox.is_public_group(fed.db, group_actor.id):
-        return
     group_uri = fed.urls.actor(group_actor)
+    if await outbox.is_public_group(fed.db, group_actor.id):
+        members = None
+        to, cc = [AS_PUBLIC], [f"{group_uri}/followers"]
+        inboxes = await outbox.follower_inboxes(fed.db, group_actor.id)
+    else:
+        recipients = await outbox.member_recipients(fed.db, group_actor.id)
+        members = [member for member, _inbox in recipients]
+        to, cc, inboxes = members, [], [inbox for _member, inbox in recipients]
+    if members is not None and not inboxes:
+        return  # no remote member: nothing to send, nothing to store
+    if resource is None:
+        activity_id, kind, obj = f"{uri}#delete", "Delete", tombstone(uri)
+    else:
+        activity_id, kind = f"{uri}/activity", "Create"
+        obj = note_document(fed, resource, members)
+    obj.pop("@context")
     document = activity(
-        activity_id, kind, group_uri, obj, to=[AS_PUBLIC], cc=[f"{group_uri}/followers"],
-        audience=group_uri, published=datetime.now(UTC),
+        activity_id, kind, group_uri, obj, to=to, cc=cc, audience=group_uri,
+        published=datetime.now(UTC),
     )  # fmt: skip
     document["@context"] = RESOURCE_CONTEXT
     await outbox.publish_activity(
         fed.db, uri=activity_id, actor_id=group_actor.id, type=kind, payload=document,
-        inboxes=await outbox.follower_inboxes(fed.db, group_actor.id),
+        inboxes=inboxes, public=members is None,
     )  # fmt: skip
 
 
@@ -180,10 +222,52 @@ async def resource_json(request: Request) -> Response:
     resource_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
     if resource_id is None:
         return JSONResponse({"error": "No such item"}, status_code=404)
-    try:
-        resource = await resources.get_resource(fed.db, resource_id, None)
-    except DomainError as exc:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
-    if not resource.is_local:
+    resource = await _fetched_resource(fed, request, resource_id)
+    if resource is None:
         return JSONResponse({"error": "No such item"}, status_code=404)
-    return JSONResponse(note_document(fed, resource), media_type="application/activity+json")
+    if await outbox.is_public_group(fed.db, resource.group_id):
+        return JSONResponse(note_document(fed, resource), media_type="application/activity+json")
+    members = [uri for uri, _inbox in await outbox.member_recipients(fed.db, resource.group_id)]
+    return JSONResponse(
+        note_document(fed, resource, members), media_type="application/activity+json"
+    )
+
+
+async def _fetched_resource(fed: Federation, request: Request, resource_id: int) -> Resource | None:
+    """Return a local item this fetch may read: any of a public group's, a members-only
+    group's only to a fetch signed by a member or a member's instance; else None (404)."""
+    try:
+        resource = await resources.get_resource_any(fed.db, resource_id)
+    except DomainError:
+        return None
+    if not resource.is_local:
+        return None
+    if not await outbox.is_public_group(fed.db, resource.group_id) and not (
+        await may_fetch_members_only(fed, request, resource.group_id)
+    ):
+        return None
+    return resource
+
+
+async def document_file(request: Request) -> Response:
+    """Serve a document's bytes to a peer: a members-only group's only to a signed fetch of a
+    member or a member's instance (the web's `/library/ID/file` serves people signed in)."""
+    fed: Federation = request.app.state.federation
+    raw = str(request.path_params["resource_id"])
+    resource_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    resource = None if resource_id is None else await _fetched_resource(fed, request, resource_id)
+    if resource is None or resource.file_name is None:
+        return JSONResponse({"error": "No such item"}, status_code=404)
+    try:
+        path = resources.document_path(fed.config, resource)
+    except DomainError:
+        return JSONResponse({"error": "No such item"}, status_code=404)
+    return FileResponse(
+        path,
+        media_type=resource.media_type,
+        headers={
+            "content-disposition": "attachment",
+            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",
+        },
+    )

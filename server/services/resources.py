@@ -3,8 +3,10 @@
 A document's type is read from its content, never trusted from its name: the name's extension
 must agree with what the bytes are, or the upload is refused. Files get names of our own and
 are served only to those who may read the group. A public group's items federate to its
-followers (queued in the transaction that adds or removes them); items of remote public groups
-someone here follows are kept and shown to the people who follow them.
+followers, a members-only group's to its remote members alone (queued in the transaction that
+adds or removes them). Items of remote public groups someone here follows are kept and shown
+to the people who follow them; a remote members-only group's items are kept for the people
+here it names who are its members, and shown to them alone.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from server.storage import groups as group_store
 from server.storage import jobs as job_store
 from server.storage import resources as store
 
-# The job that sends a public group's new item (Create) or its removal (Delete) to followers.
+# The job that sends a group's new item (Create) or its removal (Delete) to who may read it.
 FEDERATE_RESOURCE = "federate_resource"
 MAX_REMOTE_HTML = 20_000
 
@@ -169,10 +171,9 @@ async def add_resource(
             description_html=render_text(description), link=link or None, file_name=file_name,
             media_type=media_type, size=size, original_name=original_name, tags=tag_list,
         )  # fmt: skip
-        if group.visibility == "public":
-            await job_store.insert_job(
-                conn, FEDERATE_RESOURCE, {"resource_id": resource_id, "action": "create"}
-            )
+        await job_store.insert_job(
+            conn, FEDERATE_RESOURCE, {"resource_id": resource_id, "action": "create"}
+        )
         resource = await store.get_resource(conn, resource_id)
     assert resource is not None
     return resource
@@ -186,12 +187,10 @@ async def remove_resource(db: Pool, config: Config, resource: Resource, account:
             raise Forbidden("Only its author or the group's organizers can remove it.")
         if not await store.delete_resource(conn, resource.id):
             raise NotFound("This page does not exist.")
-        group = await group_store.get_group(conn, resource.group_id)
-        if group is not None and group.visibility == "public":
-            await job_store.insert_job(
-                conn, FEDERATE_RESOURCE,
-                {"resource_id": resource.id, "action": "delete", "group_id": group.id},
-            )  # fmt: skip
+        await job_store.insert_job(
+            conn, FEDERATE_RESOURCE,
+            {"resource_id": resource.id, "action": "delete", "group_id": resource.group_id},
+        )  # fmt: skip
     if resource.file_name is not None:
         (config.uploads_dir / FOLDER / resource.file_name).unlink(missing_ok=True)
 
@@ -255,10 +254,21 @@ async def list_featured(db: Pool, group_id: int) -> list[Resource]:
 # From federation: the items of remote public groups.
 
 
-async def receive_resource(db: Pool, group: Actor, data: RemoteResource) -> int | None:
-    """Keep (or refresh) a remote public group's item if someone here follows the group.
+async def receive_resource(
+    db: Pool,
+    group: Actor,
+    data: RemoteResource,
+    *,
+    public: bool = True,
+    addressed_person_ids: tuple[int, ...] = (),
+) -> int | None:
+    """Keep (or refresh) a remote group's item for who may read it here.
 
-    Only the group changes its own items. Return its id here, None if not kept.
+    A public item is kept when someone here follows the group; a members-only one when it
+    names people here whose Follow of the group was accepted (an accepted Follow of a
+    members-only group is a membership), who become the members of the group kept here, as
+    its posts and goals do. Only the group changes its own items. Return its id, None if not
+    kept.
     """
     if group.is_local or group.kind != "group":
         raise Forbidden("Only a group publishes its library.")
@@ -280,8 +290,23 @@ async def receive_resource(db: Pool, group: Actor, data: RemoteResource) -> int 
         before = await store.find_resource_by_uri(conn, data.uri)
         if before is not None and before.group_id != group.id:
             raise Forbidden("Only the group can change its library.")
-        if before is None and not await follow_store.has_local_follower(conn, group.id):
-            return None
+        if public:
+            if before is None and not await follow_store.has_local_follower(conn, group.id):
+                return None
+        else:
+            members = [
+                person_id
+                for person_id in addressed_person_ids
+                if (follow := await follow_store.get_follow(conn, person_id, group.id))
+                and follow.state == "accepted"
+            ]
+            if not members:
+                return None
+            await group_store.insert_mirror_group(conn, group.id)
+            for person_id in members:
+                await group_store.insert_membership(
+                    conn, group.id, person_id, role="member", state="active"
+                )
         return await store.upsert_remote_resource(conn, group.id, None, data)
 
 
@@ -308,7 +333,7 @@ async def list_followed_resources(db: Pool, account: Account) -> list[Resource]:
 
 
 async def get_resource_any(db: Pool, resource_id: int) -> Resource:
-    """Return an item whoever may read it (the worker federates public groups' items only)."""
+    """Return an item whoever may read it (federation checks who may receive or fetch it)."""
     async with db.acquire() as conn:
         resource = await store.get_resource(conn, resource_id)
     if resource is None:

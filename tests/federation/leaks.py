@@ -56,6 +56,7 @@ def _public_paths(instance: LiveInstance) -> list[tuple[str, dict[str, str]]]:
                 paths += [(f"/events/{row['id']}/event.ics", {})]
     for row in instance.sql("SELECT id FROM resources"):
         paths += [(f"/library/{row['id']}", {}), (f"/library/{row['id']}", AP)]
+        paths += [(f"/library/{row['id']}/file", {}), (f"/library/{row['id']}/document", {})]
     for row in instance.sql(
         "SELECT a.name FROM actors a JOIN groups g ON g.actor_id = a.id WHERE a.domain IS NULL"
     ):

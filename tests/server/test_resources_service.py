@@ -1,5 +1,6 @@
-"""The library across instances: a public group's items federate to its followers and their
-removal too; another group's items and hostile addresses change nothing."""
+"""The library across instances: a group's items federate and their removal too; a remote
+members-only group's items are kept for the members they name alone; another group's items
+and hostile addresses change nothing."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ async def federation_jobs(db: Pool) -> list[dict[str, object]]:
     return [json.loads(r["payload"]) for r in rows]
 
 
-async def test_a_public_groups_item_and_its_removal_federate(db: Pool, config: Config) -> None:
+async def test_every_groups_item_and_its_removal_federate(db: Pool, config: Config) -> None:
+    # The worker sends a public group's to its followers, a members-only group's to its
+    # remote members alone (tests/federation/test_live_members_library.py).
     owner, member, other = await make_accounts(db, config, "lb1", "lb2", "lb3")
     group = await make_group(db, config, owner)
     closed = await make_group(db, config, owner, visibility="members")
@@ -34,7 +37,7 @@ async def test_a_public_groups_item_and_its_removal_federate(db: Pool, config: C
         db, config, group, member, title="Carte", description="", tags="",
         link="https://example.org/carte",
     )  # fmt: skip
-    await resources.add_resource(
+    internal = await resources.add_resource(
         db, config, closed, owner, title="Interne", description="", tags="",
         link="https://example.org/interne",
     )  # fmt: skip
@@ -45,6 +48,7 @@ async def test_a_public_groups_item_and_its_removal_federate(db: Pool, config: C
 
     assert await federation_jobs(db) == [
         {"resource_id": item.id, "action": "create"},
+        {"resource_id": internal.id, "action": "create"},
         {"resource_id": item.id, "action": "delete", "group_id": group.id},
     ]
 
@@ -83,3 +87,39 @@ async def test_another_groups_change_or_a_hostile_link_changes_nothing(
             await resources.receive_resource(db, group, _item(f"{uri}0", link))
 
     assert await snapshot(db) == before
+
+
+async def test_a_members_only_item_is_kept_for_the_accepted_members_it_names_alone(
+    db: Pool, config: Config
+) -> None:
+    _author, group = await _remote_goal(db, "rita4", "cercle", "ailleurs.example")
+    member, requester, stranger = await make_accounts(db, config, "lbm1", "lbm2", "lbm3")
+    async with db.acquire() as conn:
+        for person, state in ((member, "accepted"), (requester, "pending")):
+            await conn.execute(
+                "INSERT INTO follows (follower_id, target_id, state, uri) VALUES ($1, $2, $3, $4)",
+                person.id, group.id, state, f"https://x.example/f/{person.id}",
+            )  # fmt: skip
+    uri = "https://ailleurs.example/library/7"
+    item = _item(uri, "https://ailleurs.example/library/7/document")
+    before = await snapshot(db)
+
+    # Named people who are not its members (a pending request, a stranger): nothing kept.
+    assert not await resources.receive_resource(
+        db, group, item, public=False, addressed_person_ids=(requester.id, stranger.id)
+    )
+    assert await snapshot(db) == before
+
+    kept = await resources.receive_resource(
+        db, group, item, public=False, addressed_person_ids=(member.id, stranger.id)
+    )
+    assert kept
+    async with db.acquire() as conn:
+        mirror = await conn.fetchval("SELECT visibility FROM groups WHERE actor_id = $1", group.id)
+        members = await conn.fetch(
+            "SELECT actor_id FROM memberships WHERE group_id = $1 AND state = 'active'", group.id
+        )
+    assert mirror == "members" and [m["actor_id"] for m in members] == [member.id]
+    assert [r.id for r in await resources.list_followed_resources(db, member)] == [kept]
+    assert await resources.list_followed_resources(db, stranger) == []
+    assert await resources.list_followed_resources(db, requester) == []
