@@ -342,10 +342,12 @@ def test_a_members_only_event_reaches_the_remote_member_alone(
     event_id = int(response.headers["location"].rsplit("/", 1)[1])
     uri = f"{a.base_url}/events/{event_id}"
 
-    # Sent to the member's own inbox alone, addressed to them, never listed.
+    # Sent to the member's own inbox alone, addressed to them, never listed (waited for until
+    # the delivery is recorded: the row exists before its delivery).
     [sent] = wait_until(
         lambda: a.sql("SELECT public, delivered, payload::text AS body FROM outbox_activities"
-                      " WHERE type = 'Create' AND payload::text LIKE $1", f"%{uri}%")
+                      " WHERE type = 'Create' AND payload::text LIKE $1 AND delivered > 0",
+                      f"%{uri}%")
     )  # fmt: skip
     create = json.loads(sent["body"])
     bob_uri = b.actor_uri(group.member_name)

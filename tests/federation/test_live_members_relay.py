@@ -98,10 +98,10 @@ def test_a_members_reply_reaches_members_on_a_third_instance_and_nothing_leaks(
     assert (kept["group_id"], kept["in_reply_to_id"]) == (on_c["group_id"], on_c["id"])
     assert reply_text in carol_browser.get(f"/posts/{on_c['id']}").text
     # The relay went to C's member alone, never listed, never to the author's server again.
-    [relay] = a.sql(
+    [relay] = wait_until(lambda: a.sql(
         "SELECT public, delivered, payload::text AS body FROM outbox_activities"
-        " WHERE type = 'Announce' AND payload::text LIKE $1", f"%{note_id}%",
-    )  # fmt: skip
+        " WHERE type = 'Announce' AND payload::text LIKE $1 AND delivered > 0", f"%{note_id}%",
+    ))  # fmt: skip
     carol_uri = c.actor_uri(carol)
     announce = json.loads(relay["body"])
     assert relay["public"] is False and relay["delivered"] == 1
