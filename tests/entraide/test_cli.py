@@ -285,6 +285,9 @@ def test_serve_runs_several_processes_on_one_port_with_one_worker(
         ]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
             assert {client.get("/").status_code for _ in range(20)} == {200}
+            # Every connection the web processes accepted is TCP without Nagle's delay (an
+            # answer written in two parts would otherwise wait ~40 ms for the client's ACK).
+            assert _accepted_nodelay([server.pid, *(c.pid for c in children)], port) == {1}
 
         async def advisory_locks() -> int:
             conn = await asyncpg.connect(pg_url)
@@ -305,6 +308,32 @@ def test_serve_runs_several_processes_on_one_port_with_one_worker(
     # The other process stops with the first: its end of the pipe closes, even after a kill -9.
     _gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == [], log.read_text()
+
+
+def _accepted_nodelay(pids: list[int], port: int) -> set[int]:
+    """Return the TCP_NODELAY values of the connections these processes accepted on `port`,
+    read from copies of their sockets (pidfd_getfd, Linux 5.6)."""
+    import ctypes
+    import socket
+
+    import psutil
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    values = set()
+    for pid in pids:
+        pidfd = os.pidfd_open(pid)
+        try:
+            for conn in psutil.Process(pid).net_connections(kind="tcp"):
+                if conn.status != psutil.CONN_ESTABLISHED or conn.laddr.port != port:
+                    continue
+                fd = libc.syscall(438, pidfd, conn.fd, 0)  # SYS_pidfd_getfd
+                assert fd >= 0, os.strerror(ctypes.get_errno())
+                with socket.socket(fileno=fd) as copy:
+                    values.add(copy.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        finally:
+            os.close(pidfd)
+    assert values, "no accepted connection found"
+    return {1 if v else 0 for v in values}
 
 
 def test_stopping_serve_stops_the_embedded_postgresql_it_started(tmp_path: Path) -> None:
