@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso, tombstone
 from federation.jsondoc import AS_PUBLIC, PUBLIC_ALIASES, id_of, ids_of, text_of, types_of
+from federation.objects.addressing import local_actor_ids
 from federation.private_fetch import may_fetch_members_only
 from federation.remote_actors import get_actor
 from server.errors import DomainError
@@ -504,18 +505,8 @@ async def on_event_delete(fed: Federation, uri: str, actor: Actor) -> str:
 
 
 async def _addressed_groups(fed: Federation, activity_doc: dict[str, Any]) -> tuple[int, ...]:
-    found: list[int] = []
     refs = ids_of(activity_doc.get("to")) + ids_of(activity_doc.get("cc"))
-    for ref in refs + ids_of(activity_doc.get("audience")):
-        name = fed.urls.local_actor_name(ref)
-        if name is None:
-            continue
-        try:
-            group = await actors.get_local_actor(fed.db, name, kind="group")
-        except DomainError:
-            continue
-        found.append(group.id)
-    return tuple(found)
+    return await local_actor_ids(fed, refs + ids_of(activity_doc.get("audience")), "group")
 
 
 async def on_join(fed: Federation, activity_doc: dict[str, Any], actor: Actor) -> str:

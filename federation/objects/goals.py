@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso
 from federation.jsondoc import AS_PUBLIC, id_of, ids_of, text_of, types_of
+from federation.objects.addressing import local_actor_ids
 from federation.objects.board import NAMESPACE
 from server.errors import DomainError
 from server.models import Actor, Goal, Job, RemoteGoal
@@ -109,16 +110,7 @@ async def receive_goal(fed: Federation, note: dict[str, Any], author: Actor) -> 
     if group is None:
         return "not for us"
     addressed = ids_of(note.get("to")) + ids_of(note.get("cc"))
-    people = []
-    for ref in addressed:
-        name = fed.urls.local_actor_name(ref)
-        if name is None:
-            continue
-        try:
-            person = await actors.get_local_actor(fed.db, name, kind="person")
-        except DomainError:
-            continue
-        people.append(person.id)
+    people = await local_actor_ids(fed, addressed, "person")
     url = note.get("url")
     data = RemoteGoal(
         uri=uri,
@@ -126,7 +118,7 @@ async def receive_goal(fed: Federation, note: dict[str, Any], author: Actor) -> 
         title=text_of(note.get("name"), 500),
         body_html=text_of(note.get("content"), 50_000),
         public=bool(_PUBLIC.intersection(addressed)),
-        addressed_person_ids=tuple(people),
+        addressed_person_ids=people,
     )
     goal_id = await goals.receive_goal(fed.db, author, group, data)
     return f"goal {goal_id}" if goal_id else "not for us"

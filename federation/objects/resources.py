@@ -22,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso, tombstone
 from federation.jsondoc import AS_PUBLIC, id_of, ids_of, text_of, types_of
+from federation.objects.addressing import local_actor_ids
 from federation.objects.board import NAMESPACE
 from federation.private_fetch import may_fetch_members_only
 from server.errors import DomainError
@@ -122,21 +123,6 @@ def parse_resource(document: dict[str, Any]) -> RemoteResource | None:
     )  # fmt: skip
 
 
-async def _local_people(fed: Federation, addressed: list[str]) -> tuple[int, ...]:
-    """Return the ids of the people of this instance among the addressed actor ids."""
-    people = []
-    for ref in addressed:
-        name = fed.urls.local_actor_name(ref)
-        if name is None:
-            continue
-        try:
-            person = await actors.get_local_actor(fed.db, name, kind="person")
-        except DomainError:
-            continue
-        people.append(person.id)
-    return tuple(people)
-
-
 async def receive_resource(fed: Federation, document: dict[str, Any], sender: Actor) -> str:
     """Keep a remote group's library item, published by the group itself: a public one for
     its followers here, a members-only one (not addressed to the public) for the members it
@@ -150,7 +136,7 @@ async def receive_resource(fed: Federation, document: dict[str, Any], sender: Ac
     public = bool(_PUBLIC.intersection(addressed))
     resource_id = await resources.receive_resource(
         fed.db, sender, data, public=public,
-        addressed_person_ids=() if public else await _local_people(fed, addressed),
+        addressed_person_ids=() if public else await local_actor_ids(fed, addressed, "person"),
     )  # fmt: skip
     return f"library item {resource_id}" if resource_id else "not for us"
 
