@@ -32,6 +32,7 @@ from federation.objects.petitions import petition_json
 from federation.objects.resources import document_file, featured_items, resource_json
 from federation.outgoing import post_tags
 from federation.private_fetch import may_fetch_members_only
+from federation.urls import number
 from server.errors import DomainError, Gone, NotFound
 from server.models import Actor
 from server.services import actors, outbox
@@ -61,13 +62,6 @@ def wants_activity_json(request: Request) -> bool:
 def _fed(request: Request) -> Federation:
     fed: Federation = request.app.state.federation
     return fed
-
-
-def _number(text: str, max_digits: int = 18) -> int | None:
-    """Return a number given in ASCII digits (str.isdigit() also takes "²"), or None."""
-    if text.isascii() and text.isdigit() and len(text) <= max_digits:
-        return int(text)
-    return None
 
 
 def _error(status: int, message: str) -> Response:
@@ -117,7 +111,7 @@ async def instance_actor(request: Request) -> Response:
 
 async def post_json(request: Request) -> Response:
     fed = _fed(request)
-    post_id = _number(str(request.path_params["post_id"]))
+    post_id = number(str(request.path_params["post_id"]))
     if post_id is None:
         return _error(404, "No such post")
     post, deleted = await actors.get_post_any(fed.db, post_id)
@@ -197,7 +191,7 @@ async def outbox_collection(fed: Federation, actor: Actor, request: Request) -> 
     if page is None:
         total = await outbox.count_outbox(fed.db, actor.id)
         return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=true"))
-    before = _number(request.query_params.get("max_id", ""))
+    before = number(request.query_params.get("max_id", ""))
     rows = await outbox.list_outbox(fed.db, actor.id, before_id=before, limit=PAGE_SIZE)
     items = [{k: v for k, v in payload.items() if k != "@context"} for _, payload in rows]
     next_uri = f"{uri}?page=true&max_id={rows[-1][0]}" if len(rows) == PAGE_SIZE else None
@@ -217,13 +211,13 @@ async def followers_collection(fed: Federation, actor: Actor, request: Request) 
         return ActivityJSONResponse(ordered_collection(uri, 0, None, []))
     total = await actors.count_followers(fed.db, actor.id)
     # Nine digits: the page times its size stays a PostgreSQL bigint offset.
-    number = _number(request.query_params.get("page", ""), max_digits=9)
-    if number is None or number < 1:
+    page = number(request.query_params.get("page", ""), max_digits=9)
+    if page is None or page < 1:
         return ActivityJSONResponse(ordered_collection(uri, total, f"{uri}?page=1"))
-    followers = await actors.list_followers(fed.db, actor.id, page=number, size=PAGE_SIZE)
+    followers = await actors.list_followers(fed.db, actor.id, page=page, size=PAGE_SIZE)
     items = [fed.urls.actor(f) for f in followers]
-    next_uri = f"{uri}?page={number + 1}" if len(items) == PAGE_SIZE else None
-    return ActivityJSONResponse(collection_page(f"{uri}?page={number}", uri, items, next_uri))
+    next_uri = f"{uri}?page={page + 1}" if len(items) == PAGE_SIZE else None
+    return ActivityJSONResponse(collection_page(f"{uri}?page={page}", uri, items, next_uri))
 
 
 @actor_collection

@@ -8,6 +8,13 @@ from urllib.parse import urlsplit
 from server.models import Actor
 
 
+def number(text: str, max_digits: int = 18) -> int | None:
+    """Return a number given in ASCII digits (str.isdigit() also takes "²"), or None."""
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 class Urls:
     """Build and recognise local ids from the instance's public origin."""
 

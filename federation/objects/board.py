@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso
 from federation.jsondoc import AS_PUBLIC, id_of, ids_of, text_of, types_of
+from federation.urls import number
 from server.errors import DomainError
 from server.models import Actor, BoardItem, Job, RemoteBoardItem
 from server.services import actors, board, outbox
@@ -67,7 +68,7 @@ def item_uri(fed: Federation, item_id: int) -> str:
 def local_item_id(fed: Federation, uri: str | None) -> int | None:
     prefix = f"{fed.urls.base}/board/"
     rest = uri[len(prefix) :] if uri and uri.startswith(prefix) else ""
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 18 else None
+    return number(rest)
 
 
 def is_board_item(document: dict[str, Any]) -> bool:
@@ -315,7 +316,7 @@ async def send_reply(fed: Federation, job: Job) -> None:
 async def item_json(request: Request) -> Response:
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["item_id"])
-    item_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    item_id = number(raw)
     if item_id is None:
         return JSONResponse({"error": "No such item"}, status_code=404)
     try:

@@ -26,6 +26,7 @@ from federation.jsondoc import AS_PUBLIC, PUBLIC_ALIASES, id_of, ids_of, text_of
 from federation.objects.addressing import local_actor_ids
 from federation.private_fetch import may_fetch_members_only
 from federation.remote_actors import get_actor
+from federation.urls import number
 from server.errors import DomainError
 from server.models import Actor, Event, Job
 from server.services import actors, events, outbox, participation
@@ -557,10 +558,11 @@ async def event_json(request: Request) -> Response:
     """Serve a local event as ActivityStreams (410 with a Tombstone once deleted)."""
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["event_id"])
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+    event_id = number(raw)
+    if event_id is None:
         return JSONResponse({"error": "No such event"}, status_code=404)
     try:
-        event = await events.get_event_for_federation(fed.db, int(raw))
+        event = await events.get_event_for_federation(fed.db, event_id)
     except LookupError:
         return JSONResponse({"error": "No such event"}, status_code=404)
     media = "application/activity+json"
@@ -588,7 +590,7 @@ async def event_activity(request: Request) -> Response:
     raw = str(request.path_params["event_id"])
     uri = fed.urls.base + request.url.path
     # PostgreSQL refuses to compare text holding NUL: such an address names nothing here.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18) or "\x00" in uri:
+    if number(raw) is None or "\x00" in uri:
         return JSONResponse({"error": "No such activity"}, status_code=404)
     document = await outbox.get_outbox_activity(fed.db, uri)
     if document is None:

@@ -20,6 +20,7 @@ from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso
 from federation.jsondoc import AS_PUBLIC, id_of, text_of, types_of
 from federation.remote_actors import resolve_handle
+from federation.urls import number
 from server.errors import DomainError, NotFound
 from server.models import Actor, Job, Mobilization, RemoteMobilization
 from server.services import actors, mobilizations, outbox
@@ -47,7 +48,7 @@ def mobilization_uri(fed: Federation, mobilization_id: int) -> str:
 def local_mobilization_id(fed: Federation, uri: str) -> int | None:
     prefix = f"{fed.urls.base}/mobilizations/"
     rest = uri[len(prefix) :] if uri.startswith(prefix) else ""
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 18 else None
+    return number(rest)
 
 
 def is_mobilization(document: dict[str, Any]) -> bool:
@@ -263,9 +264,10 @@ async def mobilization_json(request: Request) -> Response:
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["mobilization_id"])
     try:
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        mobilization_id = number(raw)
+        if mobilization_id is None:
             raise NotFound("This mobilization does not exist.")
-        mobilization = await mobilizations.get_mobilization(fed.db, int(raw), None)
+        mobilization = await mobilizations.get_mobilization(fed.db, mobilization_id, None)
         if not mobilization.is_local:
             raise NotFound("This mobilization does not exist.")
     except DomainError as exc:

@@ -21,6 +21,7 @@ from federation.context import Federation
 from federation.documents import CONTEXT, activity, iso
 from federation.jsondoc import AS_PUBLIC, id_of, text_of, types_of
 from federation.remote_actors import get_actor
+from federation.urls import number
 from server.errors import DomainError
 from server.models import Actor, Job, Petition, RemotePetition
 from server.services import actors, outbox, petitions
@@ -62,7 +63,7 @@ def petition_uri(fed: Federation, petition_id: int) -> str:
 def local_petition_id(fed: Federation, uri: str) -> int | None:
     prefix = f"{fed.urls.base}/petitions/"
     rest = uri[len(prefix) :] if uri.startswith(prefix) else ""
-    return int(rest) if rest.isascii() and rest.isdigit() and len(rest) <= 18 else None
+    return number(rest)
 
 
 def is_petition(document: dict[str, Any]) -> bool:
@@ -308,7 +309,7 @@ async def send_vote(fed: Federation, job: Job) -> None:
 async def petition_json(request: Request) -> Response:
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["petition_id"])
-    petition_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    petition_id = number(raw)
     if petition_id is None:
         return JSONResponse({"error": "No such petition"}, status_code=404)
     try:

@@ -25,6 +25,7 @@ from federation.jsondoc import AS_PUBLIC, id_of, ids_of, text_of, types_of
 from federation.objects.addressing import local_actor_ids
 from federation.objects.board import NAMESPACE
 from federation.private_fetch import may_fetch_members_only
+from federation.urls import number
 from server.errors import DomainError
 from server.models import Actor, Job, RemoteResource, Resource
 from server.services import actors, outbox, resources
@@ -205,7 +206,7 @@ async def featured_items(fed: Federation, name: str) -> list[dict[str, Any]]:
 async def resource_json(request: Request) -> Response:
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["resource_id"])
-    resource_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    resource_id = number(raw)
     if resource_id is None:
         return JSONResponse({"error": "No such item"}, status_code=404)
     resource = await _fetched_resource(fed, request, resource_id)
@@ -240,7 +241,7 @@ async def document_file(request: Request) -> Response:
     member or a member's instance (the web's `/library/ID/file` serves people signed in)."""
     fed: Federation = request.app.state.federation
     raw = str(request.path_params["resource_id"])
-    resource_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+    resource_id = number(raw)
     resource = None if resource_id is None else await _fetched_resource(fed, request, resource_id)
     if resource is None or resource.file_name is None:
         return JSONResponse({"error": "No such item"}, status_code=404)
